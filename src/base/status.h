@@ -32,6 +32,7 @@ enum class Code {
   kIo,             // EIO: an operating-system or library call failed
   kBusy,           // EBUSY
   kVersion,        // a store or frame of a format this build does not understand
+  kTooBig,         // E2BIG: an extended attribute value over the limit
 };
 
 class [[nodiscard]] Status {
@@ -69,6 +70,7 @@ class [[nodiscard]] Status {
       case Code::kIo: return EIO;
       case Code::kBusy: return EBUSY;
       case Code::kVersion: return EIO;
+      case Code::kTooBig: return E2BIG;
     }
     return EIO;
   }

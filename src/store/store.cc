@@ -1,0 +1,264 @@
+#include "store/store.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "base/bytes.h"
+#include "store/keys.h"
+#include "store/record_codec.h"
+
+namespace kvfs::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxAttempts = 64;
+constexpr size_t kGrowStepCap = size_t{4} << 30;
+
+uint64_t RandomNodeId() {
+  uint64_t id = 0;
+  while (id == 0 || id == kRootObject.node) {
+    if (getrandom(&id, sizeof id, 0) != sizeof id) id = 0;
+  }
+  return id;
+}
+
+Status OpenTables(MDB_txn* txn, bool create, Tables* t) {
+  const unsigned flags = create ? MDB_CREATE : 0;
+  struct {
+    const char* name;
+    MDB_dbi* dbi;
+  } all[] = {{keys::kMetaTable, &t->meta},       {keys::kInodesTable, &t->inodes},
+             {keys::kDirentsTable, &t->dirents}, {keys::kChunksTable, &t->chunks},
+             {keys::kXattrsTable, &t->xattrs},   {keys::kFeedTable, &t->feed},
+             {keys::kObjectsTable, &t->objects}};
+  for (auto& table : all) {
+    int rc = mdb_dbi_open(txn, table.name, flags, table.dbi);
+    if (rc == MDB_NOTFOUND) {
+      return Status(Code::kCorruption, std::string("the store has no '") + table.name +
+                                           "' table; it is damaged or not a kvfs store");
+    }
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, std::string("open table ") + table.name));
+  }
+  return Status::Ok();
+}
+
+Status PutMeta(MDB_txn* txn, MDB_dbi meta, std::string_view name, std::string_view value) {
+  MDB_val k = lmdb::Val(name), v = lmdb::Val(value);
+  return lmdb::FromRc(mdb_put(txn, meta, &k, &v, 0), "write store metadata");
+}
+
+}  // namespace
+
+std::string StoreDbDir(const std::string& store_dir) { return store_dir + "/db"; }
+
+Store::Store(std::string dir, StoreOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)) {}
+
+Store::~Store() {
+  if (env_) mdb_env_close(env_);
+}
+
+Status Store::OpenEnv(bool create) {
+  int rc = mdb_env_create(&env_);
+  if (rc != MDB_SUCCESS) return lmdb::FromRc(rc, "create LMDB environment");
+  mdb_env_set_maxdbs(env_, 16);
+  mdb_env_set_mapsize(env_, options_.initial_map_size);
+  unsigned flags = MDB_NOTLS;
+  if (options_.no_sync) flags |= MDB_NOSYNC;
+  if (options_.read_only && !create) flags |= MDB_RDONLY;
+  rc = mdb_env_open(env_, StoreDbDir(dir_).c_str(), flags, 0600);
+  if (rc != MDB_SUCCESS) {
+    return lmdb::FromRc(rc, "open the store database in " + StoreDbDir(dir_));
+  }
+  int dead = 0;
+  mdb_reader_check(env_, &dead);  // clears reader slots of crashed processes
+  return Status::Ok();
+}
+
+Status Store::Create(const std::string& dir, const StoreOptions& options) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      return Status(Code::kExists, dir + " exists and is not a directory; choose another path");
+    }
+    if (fs::exists(StoreDbDir(dir) + "/data.mdb", ec)) {
+      return Status(Code::kExists, "a kvfs store already exists at " + dir);
+    }
+    if (!fs::is_empty(dir, ec)) {
+      return Status(Code::kExists, dir + " is not empty; give an empty or new directory");
+    }
+  } else if (!fs::create_directories(dir, ec) || ec) {
+    return Status(Code::kIo, "cannot create " + dir + ": " + ec.message());
+  }
+  if (chmod(dir.c_str(), 0700) != 0 || mkdir(StoreDbDir(dir).c_str(), 0700) != 0) {
+    return Status(Code::kIo, "cannot prepare " + dir + ": " + std::strerror(errno));
+  }
+  Store store(dir, options);
+  store.options_.read_only = false;
+  KVFS_RETURN_IF_ERROR(store.OpenEnv(true));
+
+  lmdb::Txn txn;
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(store.BeginTxn(0, &txn), "begin transaction"));
+  KVFS_RETURN_IF_ERROR(OpenTables(txn.get(), true, &store.tables_));
+  const Tables& t = store.tables_;
+  ByteWriter format;
+  format.U32(kStoreFormat);
+  KVFS_RETURN_IF_ERROR(PutMeta(txn.get(), t.meta, keys::kMetaFormat, format.str()));
+  KVFS_RETURN_IF_ERROR(
+      PutMeta(txn.get(), t.meta, keys::kMetaNodeId, keys::U64Key(RandomNodeId())));
+  KVFS_RETURN_IF_ERROR(PutMeta(txn.get(), t.meta, keys::kMetaNextIno, keys::U64Key(2)));
+  KVFS_RETURN_IF_ERROR(PutMeta(txn.get(), t.meta, keys::kMetaNextSeq, keys::U64Key(1)));
+
+  // The root is the same object on every node, with a zero stamp so any change wins.
+  Inode root;
+  root.ino = kRootIno;
+  root.oid = kRootObject;
+  root.type = FileType::kDirectory;
+  root.mode = 0755;
+  root.uid = getuid();
+  root.gid = getgid();
+  root.nlink = 2;
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  root.atime = root.mtime = root.ctime = Timespec{now.tv_sec, now.tv_nsec};
+  std::string root_key = keys::InodeKey(kRootIno), root_rec = EncodeInode(root);
+  MDB_val k = lmdb::Val(root_key), v = lmdb::Val(root_rec);
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_put(txn.get(), t.inodes, &k, &v, 0), "write root"));
+  std::string oid_key = keys::ObjectKey(kRootObject);
+  k = lmdb::Val(oid_key);
+  v = lmdb::Val(root_key);
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_put(txn.get(), t.objects, &k, &v, 0), "write root"));
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(txn.Commit(), "commit new store"));
+  return lmdb::FromRc(mdb_env_sync(store.env_, 1), "sync new store");
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    return Status(Code::kNotFound,
+                  "no kvfs store at " + dir + "; create one with: kvfs init " + dir);
+  }
+  if (!fs::is_directory(dir, ec)) {
+    return Status(Code::kNotDir, dir + " is not a directory, so it is not a kvfs store");
+  }
+  if (!fs::exists(StoreDbDir(dir) + "/data.mdb", ec)) {
+    return Status(Code::kNotFound, dir + " is not a kvfs store (it has no db/data.mdb); "
+                                         "create one with: kvfs init DIR");
+  }
+  std::unique_ptr<Store> store(new Store(dir, options));
+  KVFS_RETURN_IF_ERROR(store->OpenEnv(false));
+  KVFS_RETURN_IF_ERROR(store->LoadMeta());
+  return store;
+}
+
+Status Store::LoadMeta() {
+  lmdb::Txn txn;
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(BeginTxn(MDB_RDONLY, &txn), "begin transaction"));
+  KVFS_RETURN_IF_ERROR(OpenTables(txn.get(), false, &tables_));
+  ReadTxn r(txn.get(), tables_);
+  KVFS_ASSIGN_OR_RETURN(auto format, r.GetMeta(keys::kMetaFormat));
+  KVFS_ASSIGN_OR_RETURN(auto node, r.GetMeta(keys::kMetaNodeId));
+  uint32_t version = 0;
+  ByteReader fr(format.value_or(""));
+  if (!format || !fr.U32(&version) || !node || node->size() != 8) {
+    return Status(Code::kCorruption, dir_ + " has no valid store metadata; it is damaged");
+  }
+  if (version > kStoreFormat) {
+    return Status(Code::kVersion, dir_ + " has store format " + std::to_string(version) +
+                                      " but this kvfs reads format " +
+                                      std::to_string(kStoreFormat) + "; upgrade kvfs");
+  }
+  node_id_ = keys::DecodeU64(*node);
+  return lmdb::FromRc(txn.Commit(), "finish reading metadata");
+}
+
+int Store::BeginTxn(unsigned flags, lmdb::Txn* out) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, flags, &txn);
+  if (rc == MDB_SUCCESS) *out = lmdb::Txn(txn);
+  return rc;
+}
+
+Status Store::View(const std::function<Status(ReadTxn&)>& fn) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    std::shared_lock lock(resize_mu_);
+    lmdb::Txn txn;
+    int rc = BeginTxn(MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+      lock.unlock();
+      KVFS_RETURN_IF_ERROR(AdoptForeignResize());
+      continue;
+    }
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "begin read transaction"));
+    ReadTxn r(txn.get(), tables_);
+    return fn(r);
+  }
+  return Status(Code::kBusy, "the store kept being resized; retry");
+}
+
+Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
+  if (options_.read_only) {
+    return Status(Code::kAccess, "the store is open read-only; remount without 'ro' to change it");
+  }
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    std::shared_lock lock(resize_mu_);
+    lmdb::Txn txn;
+    int rc = BeginTxn(0, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+      lock.unlock();
+      KVFS_RETURN_IF_ERROR(AdoptForeignResize());
+      continue;
+    }
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "begin write transaction"));
+    WriteTxn w(txn.get(), tables_, node_id_, options_.clock_ms);
+    Status st = fn(w);
+    if (st.ok()) st = w.Finish();
+    if (!w.map_full()) {
+      if (!st.ok()) return st;
+      rc = txn.Commit();
+      if (rc != MDB_MAP_FULL) return lmdb::FromRc(rc, "commit");
+    }
+    txn.Abort();
+    lock.unlock();
+    KVFS_RETURN_IF_ERROR(Grow());
+  }
+  return Status(Code::kNoSpace, "the store could not grow enough for this change");
+}
+
+Status Store::Grow() {
+  std::unique_lock lock(resize_mu_);
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  const size_t old_size = info.me_mapsize;
+  const size_t step = std::min(old_size, kGrowStepCap);
+  int rc = mdb_env_set_mapsize(env_, old_size + step);
+  if (rc != MDB_SUCCESS) {
+    return Status(Code::kNoSpace, "cannot grow the store map past " + std::to_string(old_size) +
+                                      " bytes: " + mdb_strerror(rc));
+  }
+  return Status::Ok();
+}
+
+Status Store::AdoptForeignResize() {
+  std::unique_lock lock(resize_mu_);
+  return lmdb::FromRc(mdb_env_set_mapsize(env_, 0), "adopt the new map size");
+}
+
+Status Store::Sync() {
+  std::shared_lock lock(resize_mu_);
+  return lmdb::FromRc(mdb_env_sync(env_, 1), "sync the store to disk");
+}
+
+size_t Store::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+}  // namespace kvfs::store

@@ -1,0 +1,84 @@
+#pragma once
+// A kvfs store: a directory holding an LMDB environment (db/), the node identity
+// and the store key. Thread-safe; several processes (a mount daemon, the CLI, a sync
+// server) may open one store at once: LMDB serialises their write transactions.
+//
+// All access goes through View() and Update(), each one LMDB transaction. Update()
+// stamps every object it changes with the transaction's HLC stamp and moves it to
+// the end of the change feed. When the LMDB map is full, Update() grows the map and
+// runs the function again, so the function must only write to its captures (it may
+// run more than once; only the last run's effects are committed).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "base/status.h"
+#include "store/lmdb.h"
+#include "store/txn.h"
+
+namespace kvfs::store {
+
+// On-disk format of the store. Bump it when a record or table changes meaning.
+inline constexpr uint32_t kStoreFormat = 1;
+
+struct StoreOptions {
+  // First size of the LMDB map; it grows by itself when full. Small values are for
+  // tests of the growth path.
+  size_t initial_map_size = size_t{256} << 20;
+  bool read_only = false;
+  // Commit without fsync; Sync() makes everything committed so far durable. The
+  // mount daemon uses this so only fsync(2) pays for a disk flush.
+  bool no_sync = false;
+  // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
+  std::function<uint64_t()> clock_ms = WallClockMs;
+};
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Creates a new store in `dir` (made 0700 if missing; must be empty otherwise).
+  static Status Create(const std::string& dir, const StoreOptions& options = {});
+  // Opens an existing store. Clear errors for a missing directory, a directory that
+  // is not a store, and a store of a newer format.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir,
+                                             const StoreOptions& options = {});
+
+  Status View(const std::function<Status(ReadTxn&)>& fn);
+  Status Update(const std::function<Status(WriteTxn&)>& fn);
+
+  // Flushes committed transactions to disk (fsync). Returns once they are durable.
+  Status Sync();
+
+  const std::string& dir() const { return dir_; }
+  uint64_t node_id() const { return node_id_; }
+  size_t map_size() const;
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  Store(std::string dir, StoreOptions options);
+  Status OpenEnv(bool create);
+  Status LoadMeta();
+  Status Grow();
+  Status AdoptForeignResize();
+  int BeginTxn(unsigned flags, lmdb::Txn* out);
+
+  std::string dir_;
+  StoreOptions options_;
+  MDB_env* env_ = nullptr;
+  Tables tables_;
+  uint64_t node_id_ = 0;
+  // Readers and writers hold it shared; resizing the map holds it exclusively,
+  // because mdb_env_set_mapsize needs no live transaction in this process.
+  mutable std::shared_mutex resize_mu_;
+};
+
+// The database directory inside a store.
+std::string StoreDbDir(const std::string& store_dir);
+
+}  // namespace kvfs::store

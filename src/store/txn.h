@@ -1,0 +1,150 @@
+#pragma once
+// Transactions over a store: ReadTxn reads a consistent snapshot; WriteTxn changes
+// objects, names and content. Every WriteTxn method validates its input and returns
+// the errno-shaped Status a POSIX filesystem would give; on an error the caller
+// returns it from the Update() function and nothing of the transaction is committed.
+//
+// Values returned are copies: nothing points into LMDB's memory once a call returns.
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/types.h"
+
+namespace kvfs::store {
+
+// The named LMDB tables of a store (see keys.h for their layout).
+struct Tables {
+  MDB_dbi meta = 0, inodes = 0, dirents = 0, chunks = 0, xattrs = 0, feed = 0, objects = 0;
+};
+
+class ReadTxn {
+ public:
+  ReadTxn(MDB_txn* txn, const Tables& tables) : txn_(txn), t_(tables) {}
+  virtual ~ReadTxn() = default;
+
+  // The record of `ino`, tombstones included (an unlinked file that is still open
+  // keeps its record and content until purged). NotFound when there is none.
+  Result<Inode> Get(Ino ino);
+  // The live object named `name` in directory `parent`.
+  Result<Inode> Lookup(Ino parent, std::string_view name);
+  // Entries of a directory in name order, starting after `after` (exclusive).
+  Result<std::vector<DirEntry>> ListDir(Ino dir, std::string_view after = {},
+                                        size_t limit = SIZE_MAX);
+  // Up to `size` bytes at `offset`, short at end of file; holes read as zeros.
+  Result<std::string> Read(Ino ino, uint64_t offset, size_t size);
+  Result<std::string> GetXattr(Ino ino, std::string_view name);
+  Result<std::vector<std::string>> ListXattrs(Ino ino);
+  // The object reached by walking `path` ("a/b/c") from the root; "" is the root.
+  Result<Inode> Resolve(std::string_view path);
+  // One path of a live object (its first name up to the root), "" for the root.
+  Result<std::string> PathOf(Ino ino);
+  // Feed entries with seq > `after_seq`, oldest first.
+  Result<std::vector<Change>> ChangesSince(uint64_t after_seq, size_t limit = SIZE_MAX);
+  // The highest seq in the feed (0 when empty).
+  Result<uint64_t> LastSeq();
+  Result<Ino> FindObject(const ObjectId& oid);
+  // Counts of live objects below `dir`, recursively.
+  struct Counts {
+    uint64_t files = 0, dirs = 0, symlinks = 0, bytes = 0;
+  };
+  Result<Counts> CountUnder(Ino dir);
+  // The meta table's raw value for `name`, if any (format, node id, ...).
+  Result<std::optional<std::string>> GetMeta(std::string_view name);
+
+ protected:
+  // Raw get; std::nullopt on MDB_NOTFOUND. The view is valid until the next write.
+  Result<std::optional<std::string_view>> GetRaw(MDB_dbi dbi, std::string_view key);
+
+  MDB_txn* txn_;
+  const Tables& t_;
+};
+
+// What a new object looks like; the store fills in the rest.
+struct NewObject {
+  FileType type = FileType::kRegular;
+  uint32_t mode = 0644;  // permission bits; the caller applies the umask
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string symlink_target;
+};
+
+// A setattr: each set field is applied; times may be "now".
+struct AttrChange {
+  std::optional<uint32_t> mode, uid, gid;
+  std::optional<uint64_t> size;
+  std::optional<Timespec> atime, mtime;
+  bool atime_now = false, mtime_now = false;
+};
+
+struct RenameOutcome {
+  Ino moved = 0;
+  std::optional<Inode> replaced;  // the object the rename displaced, after unlinking
+};
+
+// rename(2) flags as Linux defines them.
+inline constexpr unsigned kRenameNoReplace = 1;
+inline constexpr unsigned kRenameExchange = 2;
+
+class WriteTxn : public ReadTxn {
+ public:
+  WriteTxn(MDB_txn* txn, const Tables& tables, uint64_t node_id,
+           const std::function<uint64_t()>& clock_ms)
+      : ReadTxn(txn, tables), node_id_(node_id), clock_ms_(clock_ms) {}
+
+  Result<Inode> Create(Ino parent, std::string_view name, const NewObject& spec);
+  Result<Inode> Link(Ino ino, Ino new_parent, std::string_view new_name);
+  // Removes a name of a non-directory. When it was the last name the object becomes
+  // a tombstone whose content stays until Purge() (open files keep reading it).
+  Result<Inode> Unlink(Ino parent, std::string_view name);
+  Status Rmdir(Ino parent, std::string_view name);
+  Result<RenameOutcome> Rename(Ino parent, std::string_view name, Ino new_parent,
+                               std::string_view new_name, unsigned flags = 0);
+  Result<Inode> SetAttr(Ino ino, const AttrChange& change);
+  Result<Inode> Write(Ino ino, uint64_t offset, std::string_view data);
+  // Replaces the whole content (the CLI's set).
+  Result<Inode> Replace(Ino ino, std::string_view data);
+  Status SetXattr(Ino ino, std::string_view name, std::string_view value, int flags);
+  Status RemoveXattr(Ino ino, std::string_view name);
+  // Drops the content and xattrs of a tombstone. No-op for live objects.
+  Status Purge(Ino ino);
+
+  // Writes the counters and HLC back to meta; called by Store::Update before commit.
+  Status Finish();
+  // True when a put failed with MDB_MAP_FULL (Store::Update then grows and retries).
+  bool map_full() const { return map_full_; }
+  // The HLC stamp of this transaction (taken at its first change).
+  Result<HlcStamp> Stamp();
+  Timespec Now() const;
+  uint64_t node_id() const { return node_id_; }
+
+ private:
+  Status Put(MDB_dbi dbi, std::string_view key, std::string_view value);
+  Status Del(MDB_dbi dbi, std::string_view key);
+  // Stamps `inode`, bumps its version vector, moves its feed entry, stores it.
+  Status Save(Inode& inode, ChangeOp op);
+  Result<uint64_t> NextCounter(const char* name, std::optional<uint64_t>& cache);
+  Result<Inode> LiveDir(Ino dir);
+  Status TouchDir(Inode& dir, int nlink_delta);
+  Status AddEntry(Ino parent, std::string_view name, const Inode& child);
+  Status CheckNotAncestor(Ino dir, Ino target);
+  Status DropLink(Inode& child, Ino parent, std::string_view name);
+  Status DeleteChunksFrom(Ino ino, uint64_t first_index);
+  Status TruncateContent(Inode& inode, uint64_t size);
+  Status WriteChunk(Ino ino, uint64_t index, std::string_view data);
+
+  uint64_t node_id_;
+  const std::function<uint64_t()>& clock_ms_;
+  std::optional<HlcStamp> stamp_;
+  std::optional<uint64_t> next_ino_, next_seq_;
+  bool map_full_ = false;
+};
+
+}  // namespace kvfs::store

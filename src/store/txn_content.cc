@@ -1,0 +1,160 @@
+// WriteTxn content and attribute operations: chunked writes, truncate, setattr,
+// extended attributes, and purging the content of tombstones.
+#include <sys/xattr.h>
+
+#include <algorithm>
+
+#include "store/keys.h"
+#include "store/lmdb.h"
+#include "store/record_codec.h"
+#include "store/txn.h"
+
+namespace kvfs::store {
+
+Status WriteTxn::WriteChunk(Ino ino, uint64_t index, std::string_view data) {
+  KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
+  std::string value = EncodeStamp(stamp);  // the chunk's stamp lets sync send only new chunks
+  value.append(data);
+  return Put(t_.chunks, keys::ChunkKey(ino, index), value);
+}
+
+Result<Inode> WriteTxn::Write(Ino ino, uint64_t offset, std::string_view data) {
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  if (node.is_dir()) return Status(Code::kIsDir, "cannot write to a directory");
+  if (node.is_symlink()) return Status(Code::kInvalid, "cannot write to a symlink");
+  if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
+    return Status(Code::kFileTooBig, "write past the largest file size kvfs supports");
+  }
+  uint64_t pos = offset;
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    const uint64_t index = pos / kChunkSize;
+    const uint64_t in_chunk = pos % kChunkSize;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(rest.size(), kChunkSize - in_chunk));
+    const uint64_t chunk_start = index * kChunkSize;
+    // Bytes of this chunk that exist in the file (below the old size).
+    const uint64_t existing = node.size > chunk_start
+                                  ? std::min<uint64_t>(kChunkSize, node.size - chunk_start)
+                                  : 0;
+    if (in_chunk == 0 && n >= existing) {
+      KVFS_RETURN_IF_ERROR(WriteChunk(ino, index, rest.substr(0, n)));
+    } else {
+      KVFS_ASSIGN_OR_RETURN(std::string chunk, Read(ino, chunk_start, existing));
+      if (chunk.size() < in_chunk + n) chunk.resize(in_chunk + n, '\0');
+      chunk.replace(in_chunk, n, rest.substr(0, n));
+      KVFS_RETURN_IF_ERROR(WriteChunk(ino, index, chunk));
+    }
+    pos += n;
+    rest.remove_prefix(n);
+  }
+  node.size = std::max<uint64_t>(node.size, offset + data.size());
+  node.mtime = node.ctime = Now();
+  KVFS_RETURN_IF_ERROR(Save(node, ChangeOp::kWrite));
+  return node;
+}
+
+Result<Inode> WriteTxn::Replace(Ino ino, std::string_view data) {
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  if (!node.is_file()) return Status(Code::kIsDir, "only a file's content can be replaced");
+  KVFS_RETURN_IF_ERROR(TruncateContent(node, 0));
+  node.size = 0;
+  KVFS_RETURN_IF_ERROR(Save(node, ChangeOp::kWrite));
+  if (data.empty()) {
+    node.mtime = node.ctime = Now();
+    KVFS_RETURN_IF_ERROR(Save(node, ChangeOp::kWrite));
+    return node;
+  }
+  return Write(ino, 0, data);
+}
+
+Status WriteTxn::DeleteChunksFrom(Ino ino, uint64_t first_index) {
+  lmdb::Cursor cur(txn_, t_.chunks);
+  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  // Re-seeking after each delete keeps the loop independent of cursor state rules.
+  while (cur.Seek(keys::ChunkKey(ino, first_index)) && cur.key().size() == 16 &&
+         keys::KeyIno(cur.key()) == ino) {
+    int rc = cur.Delete();
+    if (rc == MDB_MAP_FULL) map_full_ = true;
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "delete content"));
+  }
+  return Status::Ok();
+}
+
+Status WriteTxn::TruncateContent(Inode& node, uint64_t size) {
+  if (size >= node.size) return Status::Ok();  // growing leaves a hole: nothing stored
+  const uint64_t index = size / kChunkSize;
+  const uint64_t keep = size % kChunkSize;
+  if (keep == 0) return DeleteChunksFrom(node.ino, index);
+  KVFS_ASSIGN_OR_RETURN(std::string head, Read(node.ino, index * kChunkSize, keep));
+  KVFS_RETURN_IF_ERROR(DeleteChunksFrom(node.ino, index));
+  return WriteChunk(node.ino, index, head);
+}
+
+Result<Inode> WriteTxn::SetAttr(Ino ino, const AttrChange& c) {
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  const Timespec now = Now();
+  ChangeOp op = ChangeOp::kAttr;
+  if (c.size) {
+    if (node.is_dir()) return Status(Code::kIsDir, "cannot truncate a directory");
+    if (!node.is_file()) return Status(Code::kInvalid, "can only truncate a regular file");
+    if (*c.size > kMaxFileSize) return Status(Code::kFileTooBig, "size past the largest file");
+    KVFS_RETURN_IF_ERROR(TruncateContent(node, *c.size));
+    node.size = *c.size;
+    node.mtime = now;
+    op = ChangeOp::kWrite;
+  }
+  if (c.mode) node.mode = *c.mode & 07777;
+  if (c.uid) node.uid = *c.uid;
+  if (c.gid) node.gid = *c.gid;
+  if (c.atime_now) node.atime = now;
+  else if (c.atime) node.atime = *c.atime;
+  if (c.mtime_now) node.mtime = now;
+  else if (c.mtime) node.mtime = *c.mtime;
+  node.ctime = now;
+  KVFS_RETURN_IF_ERROR(Save(node, op));
+  return node;
+}
+
+Status WriteTxn::SetXattr(Ino ino, std::string_view name, std::string_view value, int flags) {
+  if (name.empty() || name.size() > kMaxNameLen) {
+    return Status(Code::kRange, "extended attribute names are 1 to 255 bytes");
+  }
+  if (value.size() > kMaxXattrValue) {
+    return Status(Code::kTooBig, "extended attribute values are at most 64 KiB");
+  }
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  KVFS_ASSIGN_OR_RETURN(auto existing, GetRaw(t_.xattrs, keys::XattrKey(ino, name)));
+  if ((flags & XATTR_CREATE) && existing) {
+    return Status(Code::kExists, "extended attribute '" + std::string(name) + "' exists");
+  }
+  if ((flags & XATTR_REPLACE) && !existing) {
+    return Status(Code::kNoData, "no extended attribute '" + std::string(name) + "'");
+  }
+  KVFS_RETURN_IF_ERROR(Put(t_.xattrs, keys::XattrKey(ino, name), value));
+  node.ctime = Now();
+  return Save(node, ChangeOp::kXattr);
+}
+
+Status WriteTxn::RemoveXattr(Ino ino, std::string_view name) {
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  KVFS_ASSIGN_OR_RETURN(auto existing, GetRaw(t_.xattrs, keys::XattrKey(ino, name)));
+  if (!existing) return Status(Code::kNoData, "no extended attribute '" + std::string(name) + "'");
+  KVFS_RETURN_IF_ERROR(Del(t_.xattrs, keys::XattrKey(ino, name)));
+  node.ctime = Now();
+  return Save(node, ChangeOp::kXattr);
+}
+
+Status WriteTxn::Purge(Ino ino) {
+  KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
+  if (!node.deleted) return Status::Ok();
+  KVFS_RETURN_IF_ERROR(DeleteChunksFrom(ino, 0));
+  KVFS_ASSIGN_OR_RETURN(auto names, ListXattrs(ino));
+  for (const std::string& name : names) KVFS_RETURN_IF_ERROR(Del(t_.xattrs, keys::XattrKey(ino, name)));
+  if (node.size != 0) {
+    node.size = 0;  // a purged tombstone keeps its stamp: it is not a new change
+    KVFS_RETURN_IF_ERROR(Put(t_.inodes, keys::InodeKey(ino), EncodeInode(node)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace kvfs::store

@@ -1,0 +1,104 @@
+// WriteTxn internals shared by every mutation: raw puts, the HLC stamp of the
+// transaction, counters, and Save(), which stamps an object and moves it to the
+// end of the change feed.
+#include <time.h>
+
+#include <algorithm>
+
+#include "store/keys.h"
+#include "store/lmdb.h"
+#include "store/record_codec.h"
+#include "store/txn.h"
+
+namespace kvfs::store {
+
+Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
+  int rc = mdb_put(txn_, dbi, &k, &v, 0);
+  if (rc == MDB_MAP_FULL) map_full_ = true;
+  return lmdb::FromRc(rc, "write");
+}
+
+Status WriteTxn::Del(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = lmdb::Val(key);
+  int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return Status::Ok();
+  if (rc == MDB_MAP_FULL) map_full_ = true;
+  return lmdb::FromRc(rc, "delete");
+}
+
+Result<uint64_t> WriteTxn::NextCounter(const char* name, std::optional<uint64_t>& cache) {
+  if (!cache) {
+    KVFS_ASSIGN_OR_RETURN(auto raw, GetRaw(t_.meta, name));
+    if (!raw || raw->size() != 8) {
+      return Status(Code::kCorruption, std::string("store counter '") + name + "' is missing");
+    }
+    cache = keys::DecodeU64(*raw);
+  }
+  return (*cache)++;
+}
+
+Result<HlcStamp> WriteTxn::Stamp() {
+  if (stamp_) return *stamp_;
+  // The last stamp is read inside this write transaction, so another process
+  // writing the same store can never make us issue a stamp behind its own.
+  KVFS_ASSIGN_OR_RETURN(auto raw, GetRaw(t_.meta, keys::kMetaHlc));
+  HlcStamp last;
+  if (raw && !DecodeStamp(*raw, &last)) {
+    return Status(Code::kCorruption, "the store's clock record is damaged");
+  }
+  stamp_ = HlcTick(clock_ms_(), last, node_id_);
+  return *stamp_;
+}
+
+Timespec WriteTxn::Now() const {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return Timespec{ts.tv_sec, ts.tv_nsec};
+}
+
+Status WriteTxn::Save(Inode& inode, ChangeOp op) {
+  KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
+  inode.stamp = stamp;
+  auto slot = std::find_if(inode.versions.begin(), inode.versions.end(),
+                           [&](const VersionSlot& v) { return v.node == node_id_; });
+  if (slot == inode.versions.end()) {
+    inode.versions.push_back({node_id_, 1});
+    std::sort(inode.versions.begin(), inode.versions.end(),
+              [](const VersionSlot& a, const VersionSlot& b) { return a.node < b.node; });
+  } else {
+    ++slot->counter;
+  }
+  if (inode.seq != 0) KVFS_RETURN_IF_ERROR(Del(t_.feed, keys::FeedKey(inode.seq)));
+  KVFS_ASSIGN_OR_RETURN(inode.seq, NextCounter(keys::kMetaNextSeq, next_seq_));
+  Change change{inode.seq, inode.ino, op, stamp};
+  KVFS_RETURN_IF_ERROR(Put(t_.feed, keys::FeedKey(inode.seq), EncodeChange(change)));
+  return Put(t_.inodes, keys::InodeKey(inode.ino), EncodeInode(inode));
+}
+
+Status WriteTxn::Finish() {
+  if (next_ino_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaNextIno, keys::U64Key(*next_ino_)));
+  if (next_seq_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaNextSeq, keys::U64Key(*next_seq_)));
+  if (stamp_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaHlc, EncodeStamp(*stamp_)));
+  return Status::Ok();
+}
+
+Result<Inode> WriteTxn::LiveDir(Ino dir) {
+  auto node = Get(dir);
+  if (!node.ok()) return node.status();
+  if (node->deleted) return Status(Code::kNotFound, "the directory was deleted");
+  if (!node->is_dir()) return Status(Code::kNotDir, "not a directory");
+  return node;
+}
+
+Status WriteTxn::TouchDir(Inode& dir, int nlink_delta) {
+  dir.nlink = static_cast<uint32_t>(static_cast<int64_t>(dir.nlink) + nlink_delta);
+  dir.mtime = dir.ctime = Now();
+  return Save(dir, ChangeOp::kAttr);
+}
+
+Status WriteTxn::AddEntry(Ino parent, std::string_view name, const Inode& child) {
+  return Put(t_.dirents, keys::DirentKey(parent, name), EncodeDirent(child.ino, child.type));
+}
+
+}  // namespace kvfs::store
