@@ -23,6 +23,24 @@ bool GetTime(ByteReader& r, Timespec* t) {
 
 bool ValidType(uint8_t t) { return t >= 1 && t <= 3; }
 
+void PutVersions(ByteWriter& w, const std::vector<VersionSlot>& versions) {
+  w.U32(static_cast<uint32_t>(versions.size()));
+  for (const VersionSlot& v : versions) {
+    w.U64(v.node);
+    w.U64(v.counter);
+  }
+}
+
+bool GetVersions(ByteReader& r, std::vector<VersionSlot>* out) {
+  uint32_t count;
+  if (!r.U32(&count) || count > r.remaining() / 16) return false;
+  out->resize(count);
+  for (VersionSlot& v : *out) {
+    if (!r.U64(&v.node) || !r.U64(&v.counter)) return false;
+  }
+  return true;
+}
+
 Status Corrupt(const char* what, uint64_t id) {
   return Status(Code::kCorruption, std::string("corrupt ") + what + " record " +
                                        std::to_string(id) +
@@ -94,12 +112,14 @@ std::string EncodeInode(const Inode& n) {
   w.Bytes(n.symlink_target);
   w.U64(n.stamp.time);
   w.U64(n.stamp.node);
-  w.U32(static_cast<uint32_t>(n.versions.size()));
-  for (const VersionSlot& v : n.versions) {
-    w.U64(v.node);
-    w.U64(v.counter);
-  }
+  PutVersions(w, n.versions);
   w.U64(n.seq);
+  for (const HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp}) {
+    w.U64(st->time);
+    w.U64(st->node);
+  }
+  PutVersions(w, n.content_versions);
+  PutVersions(w, n.delete_versions);
   return w.Take();
 }
 
@@ -108,7 +128,7 @@ Result<Inode> DecodeInode(Ino ino, std::string_view bytes) {
   Inode n;
   n.ino = ino;
   uint8_t version, type, deleted;
-  uint32_t link_count, version_count;
+  uint32_t link_count;
   if (!r.U8(&version)) return Corrupt("inode", ino);
   if (version != kInodeRecordVersion) {
     return Status(Code::kVersion, "inode record " + std::to_string(ino) + " has format " +
@@ -129,15 +149,16 @@ Result<Inode> DecodeInode(Ino ino, std::string_view bytes) {
     if (!r.U64(&l.parent) || !r.Bytes(kMaxNameLen, &l.name)) return Corrupt("inode", ino);
   }
   if (!r.Bytes(kMaxSymlinkLen, &n.symlink_target) || !r.U64(&n.stamp.time) ||
-      !r.U64(&n.stamp.node) || !r.U32(&version_count) ||
-      version_count > r.remaining() / 16) {
+      !r.U64(&n.stamp.node) || !GetVersions(r, &n.versions) || !r.U64(&n.seq)) {
     return Corrupt("inode", ino);
   }
-  n.versions.resize(version_count);
-  for (VersionSlot& v : n.versions) {
-    if (!r.U64(&v.node) || !r.U64(&v.counter)) return Corrupt("inode", ino);
+  for (HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp}) {
+    if (!r.U64(&st->time) || !r.U64(&st->node)) return Corrupt("inode", ino);
   }
-  if (!r.U64(&n.seq) || !r.done()) return Corrupt("inode", ino);
+  if (!GetVersions(r, &n.content_versions) || !GetVersions(r, &n.delete_versions) ||
+      !r.done()) {
+    return Corrupt("inode", ino);
+  }
   return n;
 }
 

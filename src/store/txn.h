@@ -93,6 +93,9 @@ struct RenameOutcome {
 inline constexpr unsigned kRenameNoReplace = 1;
 inline constexpr unsigned kRenameExchange = 2;
 
+// The replication registers a change of kind `op` touches (types.h, Part).
+unsigned PartsOf(ChangeOp op);
+
 class WriteTxn : public ReadTxn {
  public:
   WriteTxn(MDB_txn* txn, const Tables& tables, uint64_t node_id,
@@ -128,8 +131,10 @@ class WriteTxn : public ReadTxn {
  private:
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value);
   Status Del(MDB_dbi dbi, std::string_view key);
-  // Stamps `inode`, bumps its version vector, moves its feed entry, stores it.
-  Status Save(Inode& inode, ChangeOp op);
+  // Stamps `inode` and the registers in `parts` (default: those `op` changes), bumps
+  // its version vectors, moves its feed entry to the end, and stores it.
+  Status Save(Inode& inode, ChangeOp op, unsigned parts);
+  Status Save(Inode& inode, ChangeOp op) { return Save(inode, op, PartsOf(op)); }
   Result<uint64_t> NextCounter(const char* name, std::optional<uint64_t>& cache);
   Result<Inode> LiveDir(Ino dir);
   Status TouchDir(Inode& dir, int nlink_delta);

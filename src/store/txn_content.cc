@@ -94,7 +94,12 @@ Result<Inode> WriteTxn::SetAttr(Ino ino, const AttrChange& c) {
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
   const Timespec now = Now();
   ChangeOp op = ChangeOp::kAttr;
+  unsigned parts = 0;
+  if (c.mode || c.uid || c.gid || c.atime || c.mtime || c.atime_now || c.mtime_now) {
+    parts |= kPartAttr;
+  }
   if (c.size) {
+    parts |= kPartContent;
     if (node.is_dir()) return Status(Code::kIsDir, "cannot truncate a directory");
     if (!node.is_file()) return Status(Code::kInvalid, "can only truncate a regular file");
     if (*c.size > kMaxFileSize) return Status(Code::kFileTooBig, "size past the largest file");
@@ -111,7 +116,7 @@ Result<Inode> WriteTxn::SetAttr(Ino ino, const AttrChange& c) {
   if (c.mtime_now) node.mtime = now;
   else if (c.mtime) node.mtime = *c.mtime;
   node.ctime = now;
-  KVFS_RETURN_IF_ERROR(Save(node, op));
+  KVFS_RETURN_IF_ERROR(Save(node, op, parts == 0 ? kPartAttr : parts));
   return node;
 }
 

@@ -57,21 +57,49 @@ Timespec WriteTxn::Now() const {
   return Timespec{ts.tv_sec, ts.tv_nsec};
 }
 
-Status WriteTxn::Save(Inode& inode, ChangeOp op) {
-  KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
-  inode.stamp = stamp;
-  auto slot = std::find_if(inode.versions.begin(), inode.versions.end(),
-                           [&](const VersionSlot& v) { return v.node == node_id_; });
-  if (slot == inode.versions.end()) {
-    inode.versions.push_back({node_id_, 1});
-    std::sort(inode.versions.begin(), inode.versions.end(),
-              [](const VersionSlot& a, const VersionSlot& b) { return a.node < b.node; });
-  } else {
+unsigned PartsOf(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::kCreate: return kPartName | kPartAttr | kPartContent;
+    case ChangeOp::kWrite: return kPartContent;
+    case ChangeOp::kAttr:
+    case ChangeOp::kXattr: return kPartAttr;
+    case ChangeOp::kRename:
+    case ChangeOp::kLink: return kPartName;
+    case ChangeOp::kDelete: return kPartName | kPartDelete;
+    case ChangeOp::kMerge: return 0;
+  }
+  return 0;
+}
+
+void BumpVersion(std::vector<VersionSlot>& versions, uint64_t node) {
+  auto slot = std::find_if(versions.begin(), versions.end(),
+                           [&](const VersionSlot& v) { return v.node == node; });
+  if (slot != versions.end()) {
     ++slot->counter;
+    return;
+  }
+  versions.push_back({node, 1});
+  std::sort(versions.begin(), versions.end(),
+            [](const VersionSlot& a, const VersionSlot& b) { return a.node < b.node; });
+}
+
+Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
+  KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
+  inode.stamp = std::max(inode.stamp, stamp);
+  if (op != ChangeOp::kMerge) BumpVersion(inode.versions, node_id_);
+  if (parts & kPartName) inode.name_stamp = stamp;
+  if (parts & kPartAttr) inode.attr_stamp = stamp;
+  if (parts & kPartContent) {
+    inode.content_stamp = stamp;
+    BumpVersion(inode.content_versions, node_id_);
+  }
+  if (parts & kPartDelete) {
+    inode.delete_stamp = stamp;
+    inode.delete_versions = inode.content_versions;
   }
   if (inode.seq != 0) KVFS_RETURN_IF_ERROR(Del(t_.feed, keys::FeedKey(inode.seq)));
   KVFS_ASSIGN_OR_RETURN(inode.seq, NextCounter(keys::kMetaNextSeq, next_seq_));
-  Change change{inode.seq, inode.ino, op, stamp};
+  Change change{inode.seq, inode.ino, op, inode.stamp};
   KVFS_RETURN_IF_ERROR(Put(t_.feed, keys::FeedKey(inode.seq), EncodeChange(change)));
   return Put(t_.inodes, keys::InodeKey(inode.ino), EncodeInode(inode));
 }

@@ -74,8 +74,17 @@ struct Inode {
   std::vector<Link> links;     // every name of the object (one for directories)
   std::string symlink_target;  // symlinks only
   HlcStamp stamp;              // the last change to this object; its node is the origin
-  std::vector<VersionSlot> versions;  // per-object version vector, sorted by node
+  std::vector<VersionSlot> versions;  // per-object version vector (every change), by node
   uint64_t seq = 0;  // this object's entry in the change feed
+
+  // Replication registers (see docs/ARCHITECTURE.md, "Merge rules"): each part of
+  // the object merges on its own, so a rename and a concurrent edit both survive.
+  HlcStamp name_stamp;     // links last changed (create, rename, link, unlink)
+  HlcStamp attr_stamp;     // mode, owner, times or xattrs last changed
+  HlcStamp content_stamp;  // content last changed
+  std::vector<VersionSlot> content_versions;  // version vector of the content only
+  HlcStamp delete_stamp;   // when the last name was removed (zero if never)
+  std::vector<VersionSlot> delete_versions;   // content versions the delete had seen
 
   bool is_dir() const { return type == FileType::kDirectory; }
   bool is_file() const { return type == FileType::kRegular; }
@@ -90,6 +99,9 @@ struct DirEntry {
   Ino ino = 0;
   FileType type = FileType::kRegular;
 };
+
+// Which replication registers a change touches.
+enum Part : unsigned { kPartName = 1, kPartAttr = 2, kPartContent = 4, kPartDelete = 8 };
 
 enum class ChangeOp : uint8_t {
   kCreate = 1,
