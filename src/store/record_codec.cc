@@ -114,7 +114,8 @@ std::string EncodeInode(const Inode& n) {
   w.U64(n.stamp.node);
   PutVersions(w, n.versions);
   w.U64(n.seq);
-  for (const HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp}) {
+  for (const HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp,
+                              &n.times_stamp, &n.xattr_stamp}) {
     w.U64(st->time);
     w.U64(st->node);
   }
@@ -152,7 +153,8 @@ Result<Inode> DecodeInode(Ino ino, std::string_view bytes) {
       !r.U64(&n.stamp.node) || !GetVersions(r, &n.versions) || !r.U64(&n.seq)) {
     return Corrupt("inode", ino);
   }
-  for (HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp}) {
+  for (HlcStamp* st : {&n.name_stamp, &n.attr_stamp, &n.content_stamp, &n.delete_stamp,
+                              &n.times_stamp, &n.xattr_stamp}) {
     if (!r.U64(&st->time) || !r.U64(&st->node)) return Corrupt("inode", ino);
   }
   if (!GetVersions(r, &n.content_versions) || !GetVersions(r, &n.delete_versions) ||

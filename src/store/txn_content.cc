@@ -95,11 +95,10 @@ Result<Inode> WriteTxn::SetAttr(Ino ino, const AttrChange& c) {
   const Timespec now = Now();
   ChangeOp op = ChangeOp::kAttr;
   unsigned parts = 0;
-  if (c.mode || c.uid || c.gid || c.atime || c.mtime || c.atime_now || c.mtime_now) {
-    parts |= kPartAttr;
-  }
+  if (c.mode || c.uid || c.gid) parts |= kPartAttr;
+  if (c.atime || c.mtime || c.atime_now || c.mtime_now) parts |= kPartTimes;
   if (c.size) {
-    parts |= kPartContent;
+    parts |= kPartContent | kPartTimes;
     if (node.is_dir()) return Status(Code::kIsDir, "cannot truncate a directory");
     if (!node.is_file()) return Status(Code::kInvalid, "can only truncate a regular file");
     if (*c.size > kMaxFileSize) return Status(Code::kFileTooBig, "size past the largest file");

@@ -69,21 +69,19 @@ Result<Inode> WriteTxn::Link(Ino ino, Ino new_parent, std::string_view new_name)
 
 Status WriteTxn::DropLink(Inode& child, Ino parent, std::string_view name) {
   KVFS_RETURN_IF_ERROR(Del(t_.dirents, keys::DirentKey(parent, name)));
-  auto it = std::find(child.links.begin(), child.links.end(), store::Link{parent, std::string(name)});
-  if (it != child.links.end()) child.links.erase(it);
   child.ctime = Now();
-  if (child.is_dir()) {
-    child.nlink = 0;
-  } else {
-    child.nlink = static_cast<uint32_t>(child.links.size());
-  }
-  ChangeOp op = ChangeOp::kRename;
-  if (child.links.empty()) {
+  const store::Link link{parent, std::string(name)};
+  if (child.links.size() <= 1) {
+    // The last name goes: the object becomes a tombstone. It keeps that name as its
+    // last live name, which sync needs if a concurrent edit brings it back.
     child.deleted = true;
     child.nlink = 0;
-    op = ChangeOp::kDelete;
+    return Save(child, ChangeOp::kDelete);
   }
-  return Save(child, op);
+  auto it = std::find(child.links.begin(), child.links.end(), link);
+  if (it != child.links.end()) child.links.erase(it);
+  child.nlink = static_cast<uint32_t>(child.links.size());
+  return Save(child, ChangeOp::kRename);
 }
 
 Result<Inode> WriteTxn::Unlink(Ino parent_ino, std::string_view name) {

@@ -59,10 +59,11 @@ Timespec WriteTxn::Now() const {
 
 unsigned PartsOf(ChangeOp op) {
   switch (op) {
-    case ChangeOp::kCreate: return kPartName | kPartAttr | kPartContent;
-    case ChangeOp::kWrite: return kPartContent;
-    case ChangeOp::kAttr:
-    case ChangeOp::kXattr: return kPartAttr;
+    case ChangeOp::kCreate:
+      return kPartName | kPartAttr | kPartContent | kPartTimes | kPartXattr;
+    case ChangeOp::kWrite: return kPartContent | kPartTimes;
+    case ChangeOp::kAttr: return kPartAttr;
+    case ChangeOp::kXattr: return kPartXattr;
     case ChangeOp::kRename:
     case ChangeOp::kLink: return kPartName;
     case ChangeOp::kDelete: return kPartName | kPartDelete;
@@ -89,6 +90,8 @@ Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
   if (op != ChangeOp::kMerge) BumpVersion(inode.versions, node_id_);
   if (parts & kPartName) inode.name_stamp = stamp;
   if (parts & kPartAttr) inode.attr_stamp = stamp;
+  if (parts & kPartTimes) inode.times_stamp = stamp;
+  if (parts & kPartXattr) inode.xattr_stamp = stamp;
   if (parts & kPartContent) {
     inode.content_stamp = stamp;
     BumpVersion(inode.content_versions, node_id_);
@@ -122,7 +125,7 @@ Result<Inode> WriteTxn::LiveDir(Ino dir) {
 Status WriteTxn::TouchDir(Inode& dir, int nlink_delta) {
   dir.nlink = static_cast<uint32_t>(static_cast<int64_t>(dir.nlink) + nlink_delta);
   dir.mtime = dir.ctime = Now();
-  return Save(dir, ChangeOp::kAttr);
+  return Save(dir, ChangeOp::kAttr, kPartTimes);
 }
 
 Status WriteTxn::AddEntry(Ino parent, std::string_view name, const Inode& child) {

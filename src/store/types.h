@@ -80,7 +80,9 @@ struct Inode {
   // Replication registers (see docs/ARCHITECTURE.md, "Merge rules"): each part of
   // the object merges on its own, so a rename and a concurrent edit both survive.
   HlcStamp name_stamp;     // links last changed (create, rename, link, unlink)
-  HlcStamp attr_stamp;     // mode, owner, times or xattrs last changed
+  HlcStamp attr_stamp;     // mode or owner last changed
+  HlcStamp times_stamp;    // atime/mtime last changed (writes and utimens)
+  HlcStamp xattr_stamp;    // the extended attributes last changed
   HlcStamp content_stamp;  // content last changed
   std::vector<VersionSlot> content_versions;  // version vector of the content only
   HlcStamp delete_stamp;   // when the last name was removed (zero if never)
@@ -101,7 +103,14 @@ struct DirEntry {
 };
 
 // Which replication registers a change touches.
-enum Part : unsigned { kPartName = 1, kPartAttr = 2, kPartContent = 4, kPartDelete = 8 };
+enum Part : unsigned {
+  kPartName = 1,
+  kPartAttr = 2,
+  kPartContent = 4,
+  kPartDelete = 8,
+  kPartTimes = 16,
+  kPartXattr = 32,
+};
 
 enum class ChangeOp : uint8_t {
   kCreate = 1,
