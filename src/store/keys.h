@@ -11,6 +11,7 @@
 //   xattrs   ino u64 | name bytes             value bytes
 //   feed     seq u64                          Change record
 //   objects  oid node u64 | oid serial u64    ino u64
+//   sync     bytes chosen by src/sync          peer cursors, staged chunks, parked objects
 
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ inline constexpr const char* kChunksTable = "chunks";
 inline constexpr const char* kXattrsTable = "xattrs";
 inline constexpr const char* kFeedTable = "feed";
 inline constexpr const char* kObjectsTable = "objects";
+inline constexpr const char* kSyncTable = "sync";
 
 inline constexpr const char* kMetaFormat = "format";
 inline constexpr const char* kMetaNodeId = "node_id";

@@ -36,7 +36,7 @@ Status OpenTables(MDB_txn* txn, bool create, Tables* t) {
   } all[] = {{keys::kMetaTable, &t->meta},       {keys::kInodesTable, &t->inodes},
              {keys::kDirentsTable, &t->dirents}, {keys::kChunksTable, &t->chunks},
              {keys::kXattrsTable, &t->xattrs},   {keys::kFeedTable, &t->feed},
-             {keys::kObjectsTable, &t->objects}};
+             {keys::kObjectsTable, &t->objects}, {keys::kSyncTable, &t->sync}};
   for (auto& table : all) {
     int rc = mdb_dbi_open(txn, table.name, flags, table.dbi);
     if (rc == MDB_NOTFOUND) {

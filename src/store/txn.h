@@ -23,6 +23,13 @@ namespace kvfs::store {
 // The named LMDB tables of a store (see keys.h for their layout).
 struct Tables {
   MDB_dbi meta = 0, inodes = 0, dirents = 0, chunks = 0, xattrs = 0, feed = 0, objects = 0;
+  MDB_dbi sync = 0;  // the sync layer's own keys: peer cursors, staged chunks, parked objects
+};
+
+// A stored chunk of a file: its index and the stamp of the write that made it.
+struct ChunkInfo {
+  uint64_t index = 0;
+  HlcStamp stamp;
 };
 
 class ReadTxn {
@@ -58,6 +65,15 @@ class ReadTxn {
   Result<Counts> CountUnder(Ino dir);
   // The meta table's raw value for `name`, if any (format, node id, ...).
   Result<std::optional<std::string>> GetMeta(std::string_view name);
+
+  // --- Replication support (src/sync) ---
+  Result<std::vector<ChunkInfo>> ChunkManifest(Ino ino);
+  // The chunk's stamp and bytes, or nullopt for a hole.
+  Result<std::optional<std::pair<HlcStamp, std::string>>> ReadChunk(Ino ino, uint64_t index);
+  Result<std::optional<std::string>> GetSyncValue(std::string_view key);
+  // Entries of the sync table whose keys start with `prefix`, in key order.
+  Result<std::vector<std::pair<std::string, std::string>>> ScanSync(std::string_view prefix,
+                                                                   size_t limit = SIZE_MAX);
 
  protected:
   // Raw get; std::nullopt on MDB_NOTFOUND. The view is valid until the next write.
@@ -119,6 +135,24 @@ class WriteTxn : public ReadTxn {
   // Drops the content and xattrs of a tombstone. No-op for live objects.
   Status Purge(Ino ino);
 
+  // --- Replication support (src/sync): raw writes that do not stamp anything ---
+  // Moves the clock past `remote`, so later local changes order after it.
+  void ObserveRemote(const HlcStamp& remote);
+  Result<Ino> AllocateIno();
+  // Stores a record whose registers the caller merged: no new stamp or version, but
+  // the object moves to the end of the change feed so it is relayed to other peers.
+  Status SaveMerged(Inode& inode);
+  Status PutObjectIndex(const ObjectId& oid, Ino ino);
+  Status PutDirent(Ino parent, std::string_view name, Ino child, FileType type);
+  Status DeleteDirent(Ino parent, std::string_view name);
+  Status PutChunk(Ino ino, uint64_t index, const HlcStamp& stamp, std::string_view data);
+  Status DeleteChunk(Ino ino, uint64_t index);
+  Status DeleteChunksFrom(Ino ino, uint64_t first_index);
+  Status PutXattrRaw(Ino ino, std::string_view name, std::string_view value);
+  Status DeleteXattrRaw(Ino ino, std::string_view name);
+  Status PutSyncValue(std::string_view key, std::string_view value);
+  Status DeleteSyncValue(std::string_view key);
+
   // Writes the counters and HLC back to meta; called by Store::Update before commit.
   Status Finish();
   // True when a put failed with MDB_MAP_FULL (Store::Update then grows and retries).
@@ -141,13 +175,13 @@ class WriteTxn : public ReadTxn {
   Status AddEntry(Ino parent, std::string_view name, const Inode& child);
   Status CheckNotAncestor(Ino dir, Ino target);
   Status DropLink(Inode& child, Ino parent, std::string_view name);
-  Status DeleteChunksFrom(Ino ino, uint64_t first_index);
   Status TruncateContent(Inode& inode, uint64_t size);
   Status WriteChunk(Ino ino, uint64_t index, std::string_view data);
 
   uint64_t node_id_;
   const std::function<uint64_t()>& clock_ms_;
   std::optional<HlcStamp> stamp_;
+  std::optional<HlcStamp> observed_remote_;
   std::optional<uint64_t> next_ino_, next_seq_;
   bool map_full_ = false;
 };

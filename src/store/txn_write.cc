@@ -47,7 +47,8 @@ Result<HlcStamp> WriteTxn::Stamp() {
   if (raw && !DecodeStamp(*raw, &last)) {
     return Status(Code::kCorruption, "the store's clock record is damaged");
   }
-  stamp_ = HlcTick(clock_ms_(), last, node_id_);
+  stamp_ = observed_remote_ ? HlcReceive(clock_ms_(), last, *observed_remote_, node_id_)
+                           : HlcTick(clock_ms_(), last, node_id_);
   return *stamp_;
 }
 
@@ -86,8 +87,10 @@ void BumpVersion(std::vector<VersionSlot>& versions, uint64_t node) {
 
 Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
   KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
-  inode.stamp = std::max(inode.stamp, stamp);
-  if (op != ChangeOp::kMerge) BumpVersion(inode.versions, node_id_);
+  if (op != ChangeOp::kMerge) {
+    inode.stamp = std::max(inode.stamp, stamp);
+    BumpVersion(inode.versions, node_id_);
+  }
   if (parts & kPartName) inode.name_stamp = stamp;
   if (parts & kPartAttr) inode.attr_stamp = stamp;
   if (parts & kPartTimes) inode.times_stamp = stamp;
