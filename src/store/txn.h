@@ -142,6 +142,8 @@ class WriteTxn : public ReadTxn {
   // Stores a record whose registers the caller merged: no new stamp or version, but
   // the object moves to the end of the change feed so it is relayed to other peers.
   Status SaveMerged(Inode& inode);
+  // Stores a record as is: for local-only fields (nlink, ctime) that peers never see.
+  Status PutInodeRaw(const Inode& inode);
   Status PutObjectIndex(const ObjectId& oid, Ino ino);
   Status PutDirent(Ino parent, std::string_view name, Ino child, FileType type);
   Status DeleteDirent(Ino parent, std::string_view name);

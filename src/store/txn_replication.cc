@@ -62,6 +62,10 @@ Result<Ino> WriteTxn::AllocateIno() { return NextCounter(keys::kMetaNextIno, nex
 
 Status WriteTxn::SaveMerged(Inode& inode) { return Save(inode, ChangeOp::kMerge, 0); }
 
+Status WriteTxn::PutInodeRaw(const Inode& inode) {
+  return Put(t_.inodes, keys::InodeKey(inode.ino), EncodeInode(inode));
+}
+
 Status WriteTxn::PutObjectIndex(const ObjectId& oid, Ino ino) {
   return Put(t_.objects, keys::ObjectKey(oid), keys::InodeKey(ino));
 }

@@ -133,6 +133,9 @@ MergeOutcome MergeObject(const ObjectState& local, const ObjectState& remote) {
       }
       break;
     case VvOrder::kConcurrent: {
+      // Ranking by stamp alone keeps the join associative. (Ranking a deleted side's
+      // version below a live one reads better but depends on the delete register,
+      // which breaks associativity: the property tests catch it.)
       const bool remote_wins = RemoteWins(local.content_stamp, ContentKey(local),
                                           remote.content_stamp, ContentKey(remote));
       const ObjectState& loser = remote_wins ? local : remote;
@@ -150,6 +153,7 @@ MergeOutcome MergeObject(const ObjectState& local, const ObjectState& remote) {
       break;
     }
   }
+  m.Canonicalize();
   out.changed = !(m == local);
   return out;
 }

@@ -72,6 +72,9 @@ struct ObjectState {
   // had seen every content version it now has.
   bool IsDeleted() const;
   HlcStamp LatestStamp() const;
+  // A deleted file's bytes may be purged, so its content is represented as empty
+  // (size 0, no chunks) everywhere: in exports and merge results alike.
+  void Canonicalize();
 };
 
 // Version-vector order.

@@ -54,6 +54,13 @@ bool ObjectState::IsDeleted() const {
          Dominates(delete_versions, content_versions);
 }
 
+void ObjectState::Canonicalize() {
+  if (type == FileType::kRegular && IsDeleted()) {
+    size = 0;
+    chunks.clear();
+  }
+}
+
 HlcStamp ObjectState::LatestStamp() const {
   return std::max({name_stamp, delete_stamp, attr_stamp, times_stamp, xattr_stamp, content_stamp});
 }

@@ -99,6 +99,7 @@ void RandomChange(Replica& r, std::mt19937_64& rng, uint64_t& global_time,
     case 5:  // delete
       s.delete_stamp = st;
       s.delete_versions = s.content_versions;
+      s.Canonicalize();  // as if the store purged the deleted bytes at once
       if (written) written->push_back({s.oid, st, s.delete_versions, true});
       break;
     case 6:  // xattr
