@@ -165,7 +165,9 @@ Status Store::LoadMeta() {
   KVFS_ASSIGN_OR_RETURN(auto format, r.GetMeta(keys::kMetaFormat));
   KVFS_ASSIGN_OR_RETURN(auto node, r.GetMeta(keys::kMetaNodeId));
   uint32_t version = 0;
-  ByteReader fr(format.value_or(""));
+  // The reader views these bytes, so they must outlive it (not a value_or temporary).
+  const std::string format_bytes = format.value_or("");
+  ByteReader fr(format_bytes);
   if (!format || !fr.U32(&version) || !node || node->size() != 8) {
     return Status(Code::kCorruption, dir_ + " has no valid store metadata; it is damaged");
   }
