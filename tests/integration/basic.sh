@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# basic: shell reads and writes on the mount, and the CLI and the mount seeing
+# each other's writes at once (no sleeps).
+. "$(dirname "$0")/lib.sh"
+
+it_setup
+it_mount
+
+step "echo > / echo >> / cat"
+bsh 'echo hello > "$1"' "$MNT/greeting"
+assert_file_eq "$MNT/greeting" $'hello\n' "after echo >"
+bsh 'echo world >> "$1"' "$MNT/greeting"
+assert_file_eq "$MNT/greeting" $'hello\nworld\n' "after echo >>"
+assert_eq "12" "$(b stat -c %s "$MNT/greeting")" "size after append"
+bsh 'echo again > "$1"' "$MNT/greeting"
+assert_file_eq "$MNT/greeting" $'again\n' "after a second echo > (O_TRUNC)"
+
+step "mount write -> kvfs get"
+got=$(kv get greeting; printf x) || fail "kvfs get greeting failed"
+assert_eq $'again\n' "${got%x}" "kvfs get of a file written through the mount"
+b mkdir -p "$MNT/dir/sub"
+write_file "$MNT/dir/sub/leaf" "nested value"
+got=$(kv get dir/sub/leaf) || fail "kvfs get dir/sub/leaf failed"
+assert_eq "nested value" "$got" "kvfs get of a nested file written through the mount"
+ls_out=$(kv ls dir/sub) || fail "kvfs ls dir/sub failed"
+assert_contains "$ls_out" "leaf" "kvfs ls dir/sub"
+
+step "kvfs set -> immediate cat"
+kv set fresh "value-one" >/dev/null || fail "kvfs set fresh failed"
+assert_file_eq "$MNT/fresh" "value-one" "cat right after kvfs set of a new key"
+b ls "$MNT" | grep -qx fresh || fail "ls of the mount does not list 'fresh' after kvfs set"
+
+step "kvfs set over a file the kernel has cached"
+# Read it through the mount first so the page cache and attributes are warm.
+assert_file_eq "$MNT/greeting" $'again\n' "warm-up read"
+kv set greeting "replaced by the CLI" >/dev/null || fail "kvfs set greeting failed"
+assert_file_eq "$MNT/greeting" "replaced by the CLI" "cat right after kvfs set of a cached file"
+
+step "kvfs set of a shorter value"
+kv set shrink "a rather long value of forty-two bytes...." >/dev/null
+assert_file_eq "$MNT/shrink" "a rather long value of forty-two bytes...." "long value"
+kv set shrink "xy" >/dev/null
+assert_file_eq "$MNT/shrink" "xy" "cat after kvfs set of a shorter value"
+assert_eq "2" "$(b stat -c %s "$MNT/shrink")" "stat size after kvfs set of a shorter value"
+
+step "kvfs set from stdin, binary-safe"
+head -c 65536 /dev/urandom >"$IT_TMP/bin"
+printf '\0\0\n\377' >>"$IT_TMP/bin"
+bsh '"$1" --store "$2" set blob < "$3"' "$KVFS_BIN" "$STORE" "$IT_TMP/bin" \
+  || fail "kvfs set blob < file failed"
+assert_same_file "$IT_TMP/bin" "$MNT/blob" "binary value set from stdin, read through the mount"
+b cp "$IT_TMP/bin" "$MNT/blob2"
+bsh '"$1" --store "$2" get blob2 > "$3"' "$KVFS_BIN" "$STORE" "$IT_TMP/bin2" \
+  || fail "kvfs get blob2 failed"
+assert_same_file "$IT_TMP/bin" "$IT_TMP/bin2" "binary file cp'd into the mount, read by kvfs get"
+
+step "kvfs rm -> the mount no longer shows it"
+b stat "$MNT/fresh" >/dev/null
+kv rm fresh >/dev/null || fail "kvfs rm fresh failed"
+expect_errno ENOENT stat "$MNT/fresh"
+if b ls "$MNT" | grep -qx fresh; then fail "ls still lists 'fresh' after kvfs rm"; fi
+
+step "mount rm -> kvfs get fails"
+b rm "$MNT/blob2"
+if kv get blob2 >/dev/null 2>&1; then fail "kvfs get blob2 succeeded after rm through the mount"; fi
+
+step "cp, stat, statfs"
+b cp "$MNT/greeting" "$MNT/copy"
+assert_same_file "$MNT/greeting" "$MNT/copy" "cp within the mount"
+assert_eq "regular file" "$(b stat -c %F "$MNT/copy")" "stat type"
+b stat -f "$MNT" >/dev/null || fail "statfs (stat -f) on the mount failed"
+b df "$MNT" >/dev/null || fail "df on the mount failed"
+
+step "kvfs count sees mount writes"
+n=$(kv count dir) || fail "kvfs count dir failed"
+n=$(grep -oE "[0-9]+" <<<"$n" | head -n1)
+assert_gt "${n:-0}" 0 "kvfs count dir (holds dir/sub/leaf)"
+
+it_umount
