@@ -67,7 +67,7 @@ unsigned PartsOf(ChangeOp op) {
     case ChangeOp::kXattr: return kPartXattr;
     case ChangeOp::kRename:
     case ChangeOp::kLink: return kPartName;
-    case ChangeOp::kDelete: return kPartName | kPartDelete;
+    case ChangeOp::kDelete: return kPartDelete;  // keeps the last live name and its stamp
     case ChangeOp::kMerge: return 0;
   }
   return 0;
