@@ -1,0 +1,174 @@
+#include "fs/feed_watcher.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "fs/mount_notify.h"
+
+namespace kvfs::fs {
+namespace {
+
+constexpr size_t kBatch = 512;
+constexpr int kPollMs = 200;
+// How long the watcher waits for one of the daemon's own writers to say whether
+// a seq it is committing is its own (normally microseconds).
+constexpr std::chrono::milliseconds kOwnWait(2000);
+
+bool Contains(const std::vector<store::Link>& links, const store::Link& l) {
+  return std::find(links.begin(), links.end(), l) != links.end();
+}
+
+}  // namespace
+
+FeedWatcher::FeedWatcher(Filesystem& fs, fuse_session* session, std::string store_dir)
+    : fs_(fs), session_(session), store_dir_(std::move(store_dir)) {}
+
+FeedWatcher::~FeedWatcher() {
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    unlink(socket_path_.c_str());
+  }
+}
+
+Status FeedWatcher::Start() {
+  Status st = fs_.View([&](store::ReadTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(cursor_, t.LastSeq());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  const std::string run_dir = MountRunDir(store_dir_);
+  if (mkdir(run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status(Code::kIo, "cannot create " + run_dir + ": " + std::strerror(errno));
+  }
+  socket_path_ = MountSocketPath(store_dir_, getpid());
+  listen_fd_ = ListenUnixSocket(socket_path_, 64);
+  if (listen_fd_ < 0) {
+    // Not fatal: the mount still polls the feed, CLI writes just show up a bit later.
+    spdlog::warn("cannot listen on {}: {}; CLI writes will show after up to {} ms",
+                 socket_path_, std::strerror(errno), kPollMs);
+  }
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  return Status::Ok();
+}
+
+void FeedWatcher::Run(std::stop_token stop) {
+  spdlog::debug("feed watcher started at seq {}", cursor_);
+  while (!stop.stop_requested()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    const int n = poll(&p, listen_fd_ >= 0 ? 1 : 0, kPollMs);
+    std::vector<int> clients;
+    if (n > 0 && (p.revents & POLLIN)) {
+      for (;;) {
+        const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) break;
+        // The nudge byte itself carries nothing; a client that sends nothing in
+        // a second is simply answered.
+        timeval tv{1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        char nudge;
+        if (recv(fd, &nudge, 1, 0) < 0) spdlog::debug("nudge without a byte");
+        clients.push_back(fd);
+      }
+    }
+    try {
+      CatchUp();
+    } catch (const std::exception& e) {
+      spdlog::error("feed watcher: unexpected exception: {}", e.what());
+    }
+    for (int fd : clients) {
+      send(fd, &kAckByte, 1, MSG_NOSIGNAL);
+      close(fd);
+    }
+  }
+  spdlog::debug("feed watcher stopped at seq {}", cursor_);
+}
+
+Status FeedWatcher::ReadBatch(std::vector<Changed>* batch) {
+  batch->clear();
+  return fs_.View([&](store::ReadTxn& t) -> Status {
+    batch->clear();
+    KVFS_ASSIGN_OR_RETURN(auto changes, t.ChangesSince(cursor_, kBatch));
+    for (const store::Change& ch : changes) {
+      Changed c;
+      c.seq = ch.seq;
+      c.ino = ch.ino;
+      auto node = t.Get(ch.ino);
+      if (node.ok()) {
+        c.found = true;
+        c.deleted = node->deleted;
+        c.links = node->links;
+      }
+      batch->push_back(std::move(c));
+    }
+    return Status::Ok();
+  });
+}
+
+void FeedWatcher::CatchUp() {
+  std::vector<Changed> batch;
+  do {
+    Status st = ReadBatch(&batch);
+    if (!st.ok()) {
+      spdlog::warn("feed watcher: cannot read the change feed: {}", st.message());
+      return;
+    }
+    // No store transaction is open from here on: notifications may make the
+    // kernel call back into the daemon.
+    for (const Changed& c : batch) {
+      if (!fs_.own_seqs().IsOwn(c.seq, kOwnWait)) Invalidate(c);
+      cursor_ = c.seq;
+    }
+    fs_.own_seqs().Prune(cursor_);
+  } while (batch.size() == kBatch);
+}
+
+void FeedWatcher::InvalidateEntry(const store::Link& link) {
+  if (!fs_.nodes().Known(link.parent)) return;  // the kernel caches nothing under it
+  const int rc = fuse_lowlevel_notify_inval_entry(session_, link.parent, link.name.c_str(),
+                                                  link.name.size());
+  if (rc != 0 && rc != -ENOENT) {
+    spdlog::debug("inval_entry({}, {}) failed: {}", link.parent, link.name, std::strerror(-rc));
+  }
+}
+
+void FeedWatcher::Invalidate(const Changed& c) {
+  NodeTable& nodes = fs_.nodes();
+  if (nodes.Known(c.ino)) {
+    const int rc = fuse_lowlevel_notify_inval_inode(session_, c.ino, 0, 0);
+    if (rc != 0 && rc != -ENOENT) {
+      spdlog::debug("inval_inode({}) failed: {}", c.ino, std::strerror(-rc));
+    }
+  }
+  // A tombstone keeps its last name in links, but no name of it is live.
+  const std::vector<store::Link> live = c.deleted || !c.found ? std::vector<store::Link>() : c.links;
+  const std::vector<store::Link> known = nodes.Names(c.ino);
+  std::vector<store::Link> still;
+  // Only names whose binding changed are dropped: dropping a directory's
+  // unchanged dentry would make getcwd() fail in a shell sitting inside it.
+  for (const store::Link& l : known) {
+    if (Contains(live, l)) {
+      still.push_back(l);
+    } else {
+      InvalidateEntry(l);
+    }
+  }
+  for (const store::Link& l : live) {
+    if (!Contains(known, l)) InvalidateEntry(l);  // may be cached as "no such name"
+  }
+  nodes.SetNames(c.ino, std::move(still));
+  if (c.deleted) nodes.MarkDeleted(c.ino);
+}
+
+}  // namespace kvfs::fs

@@ -1,0 +1,64 @@
+#pragma once
+// FeedWatcher: keeps the kernel's caches of a mount true to the store when
+// someone else (the CLI, a sync server, another mount) changes it.
+//
+// One thread reads the store's change feed from where it last stopped, skips the
+// changes the daemon made itself (OwnSeqs), and for each other change tells the
+// kernel to drop the object's cached attributes and pages
+// (fuse_lowlevel_notify_inval_inode) and every name whose binding changed — old
+// names that are gone and new names that may be cached as negative
+// (fuse_lowlevel_notify_inval_entry). It runs the feed every 200 ms, and at once
+// when a writer nudges it on its unix socket (mount_notify.h), acking when done.
+//
+// The thread is never a FUSE request thread, so the kernel can call back into
+// the daemon (write back dirty pages) while it invalidates.
+
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "fs/filesystem.h"
+#include "fs/fuse_api.h"
+
+namespace kvfs::fs {
+
+class FeedWatcher {
+ public:
+  FeedWatcher(Filesystem& fs, fuse_session* session, std::string store_dir);
+  ~FeedWatcher();  // stops the thread and removes the socket
+  FeedWatcher(const FeedWatcher&) = delete;
+  FeedWatcher& operator=(const FeedWatcher&) = delete;
+
+  // Starts at the current end of the feed (the kernel has nothing cached yet),
+  // opens the socket, starts the thread.
+  Status Start();
+  const std::string& socket_path() const { return socket_path_; }
+
+ private:
+  struct Changed {
+    uint64_t seq = 0;
+    store::Ino ino = 0;
+    bool found = false;
+    bool deleted = false;
+    std::vector<store::Link> links;
+  };
+
+  void Run(std::stop_token stop);
+  // Reads the feed up to its current end and invalidates; returns once done.
+  void CatchUp();
+  Status ReadBatch(std::vector<Changed>* batch);
+  void Invalidate(const Changed& c);
+  void InvalidateEntry(const store::Link& link);
+
+  Filesystem& fs_;
+  fuse_session* session_;
+  const std::string store_dir_;
+  std::string socket_path_;
+  int listen_fd_ = -1;
+  uint64_t cursor_ = 0;  // last feed seq handled; only the watcher thread uses it
+  std::jthread thread_;
+};
+
+}  // namespace kvfs::fs

@@ -1,0 +1,82 @@
+#pragma once
+// Filesystem: the state every FUSE operation shares — the store, what the kernel
+// holds of each inode (NodeTable), the seqs of the daemon's own commits (OwnSeqs)
+// and the cache timeouts — plus the two ways an operation touches the store:
+// View() and Update(), each one store transaction that is finished before the
+// operation replies.
+//
+// Thread-safe: libfuse calls operations from several threads at once; the store
+// serialises write transactions.
+
+#include <sys/stat.h>
+
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+#include "fs/fuse_api.h"
+#include "fs/node_table.h"
+#include "fs/own_seqs.h"
+#include "store/store.h"
+
+namespace kvfs::fs {
+
+struct FsConfig {
+  // How long the kernel may trust attributes and names without asking again. The
+  // feed watcher invalidates them when the store changes under the mount, so
+  // these only bound staleness if a notification is lost.
+  double attr_timeout = 5.0;
+  double entry_timeout = 5.0;
+  double negative_timeout = 1.0;
+  // Largest write the kernel sends (FUSE_MAX_MAX_PAGES pages in libfuse 3.14).
+  unsigned max_write = 1 << 20;
+  bool read_only = false;
+};
+
+class Filesystem {
+ public:
+  Filesystem(store::Store& store, FsConfig config);
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  store::Store& store() { return store_; }
+  NodeTable& nodes() { return nodes_; }
+  OwnSeqs& own_seqs() { return own_; }
+  const FsConfig& config() const { return config_; }
+
+  // One read transaction.
+  Status View(const std::function<Status(store::ReadTxn&)>& fn);
+  // One write transaction; the feed seqs it writes are recorded as the daemon's
+  // own, so the watcher does not invalidate what the kernel itself just did.
+  Status Update(const std::function<Status(store::WriteTxn&)>& fn);
+  // True (once) when something was committed since the last call: the periodic
+  // sync uses it to skip idle seconds.
+  bool TakeDirty() { return dirty_.exchange(false); }
+  // Makes every commit so far durable (fsync, and the periodic sync). Returns once
+  // it is on disk. A no-op on a read-only mount.
+  Status Sync();
+
+  // stat(2) for an object.
+  void FillAttr(const store::Inode& node, struct stat* st) const;
+  // An entry reply for `node` (counts nothing; see RememberEntry).
+  void FillEntry(const store::Inode& node, fuse_entry_param* e) const;
+  // A negative entry: the kernel may cache "no such name" for a while.
+  void FillNegativeEntry(fuse_entry_param* e) const;
+
+  // The errno for a failed operation (EROFS for writes on a read-only mount).
+  int ErrnoOf(const Status& status) const;
+
+  // Purges the content of `ino` if it is a tombstone (the kernel let go of it).
+  void PurgeIfDeleted(store::Ino ino);
+
+ private:
+  store::Store& store_;
+  const FsConfig config_;
+  NodeTable nodes_;
+  OwnSeqs own_;
+  std::atomic<bool> dirty_{false};
+};
+
+}  // namespace kvfs::fs

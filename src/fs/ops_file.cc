@@ -1,0 +1,161 @@
+// File family: create, open, read, write, flush, release, fsync, fallocate.
+//
+// Writes go to the store as they arrive, each one transaction that rewrites only
+// the 64 KiB chunks it touches. The kernel's writeback cache batches small
+// writes into big ones (up to max_write) and flushes them before flush/close
+// returns, so after close(2) the data is in the store. fsync pays for the disk
+// flush (Store::Sync); other commits are made durable by the periodic sync.
+#include <fcntl.h>
+
+#include <string>
+
+#include "fs/ops.h"
+#include "fs/ops_common.h"
+
+namespace kvfs::fs::ops {
+namespace {
+
+Status DoCreate(Filesystem& fs, const fuse_ctx* ctx, store::Ino parent, std::string_view name,
+                mode_t mode, store::Inode* out) {
+  store::NewObject spec;
+  spec.type = store::FileType::kRegular;
+  spec.mode = mode & 07777;
+  spec.uid = ctx->uid;
+  spec.gid = ctx->gid;
+  return fs.Update([&](store::WriteTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(*out, t.Create(parent, name, spec));
+    return Status::Ok();
+  });
+}
+
+Status DoOpen(Filesystem& fs, store::Ino ino) {
+  return fs.View([&](store::ReadTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+    if (node.is_dir()) return Status(Code::kIsDir, "is a directory");
+    if (!node.is_file()) return Status(Code::kInvalid, "not a regular file");
+    return Status::Ok();
+  });
+}
+
+Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::string* out) {
+  if (off < 0) return Status(Code::kInvalid, "negative offset");
+  return fs.View([&](store::ReadTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(*out, t.Read(ino, static_cast<uint64_t>(off), size));
+    return Status::Ok();
+  });
+}
+
+Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off) {
+  if (off < 0) return Status(Code::kInvalid, "negative offset");
+  return fs.Update([&](store::WriteTxn& t) -> Status {
+    return t.Write(ino, static_cast<uint64_t>(off), data).status();
+  });
+}
+
+// fallocate mode 0: make sure [offset, offset+length) is inside the file. The
+// store keeps holes without storing them, so extending the size is all it takes.
+Status DoFallocate(Filesystem& fs, store::Ino ino, int mode, off_t offset, off_t length) {
+  if (mode != 0) return Status(Code::kNotSupported, "only plain fallocate is supported");
+  if (offset < 0 || length <= 0) return Status(Code::kInvalid, "bad fallocate range");
+  const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(length);
+  if (end > store::kMaxFileSize) return Status(Code::kFileTooBig, "past the largest file");
+  return fs.Update([&](store::WriteTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+    if (!node.is_file()) return Status(Code::kNotSupported, "not a regular file");
+    if (node.size >= end) return Status::Ok();
+    store::AttrChange change;
+    change.size = end;
+    return t.SetAttr(ino, change).status();
+  });
+}
+
+void PrepareOpen(fuse_file_info* fi) {
+  // The page cache stays valid across opens: the feed watcher invalidates it
+  // when someone else changes the file.
+  fi->keep_cache = 1;
+  fi->fh = 0;
+}
+
+}  // namespace
+
+// Valid replies: fuse_reply_create, fuse_reply_err
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+            fuse_file_info* fi) {
+  Guarded(req, "create", [&](Reply& r) {
+    Filesystem& fs = r.fs();
+    store::Inode node;
+    Status st = DoCreate(fs, r.ctx(), parent, name, mode, &node);
+    if (!st.ok()) return r.Err(st);
+    PrepareOpen(fi);
+    fuse_entry_param e;
+    fs.FillEntry(node, &e);
+    fs.nodes().Remember(node.ino, parent, name);
+    fs.nodes().Open(node.ino);
+    if (!r.Create(e, *fi)) {
+      fs.nodes().Forget(node.ino, 1);
+      fs.nodes().Release(node.ino);
+    }
+  });
+}
+
+// Valid replies: fuse_reply_open, fuse_reply_err
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Guarded(req, "open", [&](Reply& r) {
+    Status st = DoOpen(r.fs(), ino);
+    if (!st.ok()) return r.Err(st);
+    PrepareOpen(fi);
+    r.fs().nodes().Open(ino);
+    if (!r.Open(*fi) && r.fs().nodes().Release(ino)) r.fs().PurgeIfDeleted(ino);
+  });
+}
+
+// Valid replies: fuse_reply_buf, fuse_reply_err
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* /*fi*/) {
+  Guarded(req, "read", [&](Reply& r) {
+    std::string data;
+    Status st = DoRead(r.fs(), ino, size, off, &data);
+    if (!st.ok()) return r.Err(st);
+    r.Buf(data);
+  });
+}
+
+// Valid replies: fuse_reply_write, fuse_reply_err
+void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
+           fuse_file_info* /*fi*/) {
+  Guarded(req, "write", [&](Reply& r) {
+    Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off);
+    if (!st.ok()) return r.Err(st);
+    r.Write(size);
+  });
+}
+
+// Valid replies: fuse_reply_err
+void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
+  // Every write is already committed when it returns; the kernel wrote back its
+  // dirty pages before sending this.
+  Guarded(req, "flush", [&](Reply& r) { r.Ok(); });
+}
+
+// Valid replies: fuse_reply_err
+void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
+  Guarded(req, "release", [&](Reply& r) {
+    const bool purge = r.fs().nodes().Release(ino);
+    r.Ok();
+    if (purge) r.fs().PurgeIfDeleted(ino);
+  });
+}
+
+// Valid replies: fuse_reply_err
+void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* /*fi*/) {
+  Guarded(req, "fsync", [&](Reply& r) { r.Err(r.fs().Sync()); });
+}
+
+// Valid replies: fuse_reply_err
+void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+               fuse_file_info* /*fi*/) {
+  Guarded(req, "fallocate", [&](Reply& r) {
+    r.Err(DoFallocate(r.fs(), ino, mode, offset, length));
+  });
+}
+
+}  // namespace kvfs::fs::ops
