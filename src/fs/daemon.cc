@@ -162,7 +162,9 @@ class Syncer {
           std::mutex mu;
           std::condition_variable_any cv;
           std::unique_lock lock(mu);
-          while (!cv.wait_for(lock, stop, kSyncInterval, [] { return false; })) {
+          for (;;) {
+            cv.wait_for(lock, stop, kSyncInterval, [] { return false; });
+            if (stop.stop_requested()) break;
             if (!fs.TakeDirty()) continue;
             Status st = fs.Sync();
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());
@@ -185,6 +187,7 @@ int Serve(const MountConfig& config, Startup& startup) {
 
   FsConfig fs_config = config.fs;
   fs_config.read_only = opts.read_only;
+  fs_config.writeback_cache = opts.writeback_cache;
   Filesystem fs(*store, fs_config);
   const fuse_lowlevel_ops ops = MakeLowlevelOps();
   const std::string fuse_options = FuseOptionString(opts, config.store_dir);

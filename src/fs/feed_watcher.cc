@@ -109,6 +109,7 @@ Status FeedWatcher::ReadBatch(std::vector<Changed>* batch) {
         c.found = true;
         c.deleted = node->deleted;
         c.links = node->links;
+        c.is_file = node->is_file();
       }
       batch->push_back(std::move(c));
     }
@@ -157,8 +158,12 @@ void FeedWatcher::Invalidate(const Changed& c) {
   std::vector<store::Link> still;
   // Only names whose binding changed are dropped: dropping a directory's
   // unchanged dentry would make getcwd() fail in a shell sitting inside it.
+  // Regular files are the exception: with the writeback cache the kernel keeps
+  // its own size and mtime of a cached file and ignores the daemon's, so the
+  // file's dentries go, and with them (once no one has it open) the inode; the
+  // next lookup then reads size and times afresh.
   for (const store::Link& l : known) {
-    if (Contains(live, l)) {
+    if (Contains(live, l) && !c.is_file) {
       still.push_back(l);
     } else {
       InvalidateEntry(l);

@@ -42,6 +42,7 @@ class FeedWatcher {
     store::Ino ino = 0;
     bool found = false;
     bool deleted = false;
+    bool is_file = false;
     std::vector<store::Link> links;
   };
 

@@ -33,6 +33,8 @@ struct FsConfig {
   // Largest write the kernel sends (FUSE_MAX_MAX_PAGES pages in libfuse 3.14).
   unsigned max_write = 1 << 20;
   bool read_only = false;
+  // Ask for the kernel's writeback cache (see MountOptions::writeback_cache).
+  bool writeback_cache = true;
 };
 
 class Filesystem {

@@ -101,6 +101,10 @@ Status ParseMountOptions(std::string_view opts, MountOptions* out) {
       out->allow_other = true;
     } else if (o == "debug") {
       out->debug = true;
+    } else if (o == "writeback_cache") {
+      out->writeback_cache = true;
+    } else if (o == "no_writeback_cache") {
+      out->writeback_cache = false;
     } else if (o == "default_permissions") {
       // Always on.
     } else if (key == "peer" || key == "listen") {

@@ -19,6 +19,12 @@ struct MountOptions {
   bool allow_other = false;
   // "debug": libfuse traces every request on stderr (use with -f).
   bool debug = false;
+  // "writeback_cache" (default) / "no_writeback_cache": let the kernel batch
+  // writes in its page cache. Faster for small writes, but while a file is held
+  // open on the mount the kernel keeps its own size and mtime for it, so a
+  // change made elsewhere (CLI, a peer) shows its new size only once no process
+  // has the file open. no_writeback_cache sends every write(2) straight through.
+  bool writeback_cache = true;
   // "peer=HOST:PORT" (repeatable) and "listen=ADDR:PORT": replication for this
   // mount. Kept for the sync layer; validated here so typos fail at mount time.
   std::vector<std::string> peers;

@@ -78,7 +78,7 @@ void Init(void* userdata, fuse_conn_info* conn) {
   const auto& config = static_cast<Filesystem*>(userdata)->config();
   // The kernel batches writes in its page cache and sends big ones; without this,
   // every write(2) would be its own store transaction.
-  if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && !config.read_only) {
+  if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && config.writeback_cache && !config.read_only) {
     conn->want |= FUSE_CAP_WRITEBACK_CACHE;
   }
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;

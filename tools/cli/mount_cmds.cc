@@ -47,6 +47,9 @@ int RunMount(CliContext& ctx, const MountArgs& args) {
 
 int RunUmount(CliContext& ctx, const std::string& mountpoint) {
   Status st = fs::Unmount(mountpoint);
+  if (st.code() == Code::kNotFound) {
+    return ctx.Fail(st, "'findmnt -t fuse.kvfs' lists kvfs mounts");
+  }
   if (!st.ok()) return ctx.Fail(st);
   return kExitOk;
 }
