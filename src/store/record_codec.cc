@@ -179,8 +179,14 @@ Result<Change> DecodeChange(uint64_t seq, std::string_view bytes) {
   Change c;
   c.seq = seq;
   uint8_t version, op;
-  if (!r.U8(&version) || version != kChangeRecordVersion || !r.U64(&c.ino) || !r.U8(&op) ||
-      op < 1 || op > 8 || !r.U64(&c.stamp.time) || !r.U64(&c.stamp.node) || !r.done()) {
+  if (!r.U8(&version)) return Corrupt("change feed", seq);
+  if (version != kChangeRecordVersion) {
+    return Status(Code::kVersion, "change feed record " + std::to_string(seq) + " has format " +
+                                      std::to_string(version) +
+                                      "; upgrade kvfs to read this store");
+  }
+  if (!r.U64(&c.ino) || !r.U8(&op) || op < 1 || op > 8 || !r.U64(&c.stamp.time) ||
+      !r.U64(&c.stamp.node) || !r.done()) {
     return Corrupt("change feed", seq);
   }
   c.op = static_cast<ChangeOp>(op);

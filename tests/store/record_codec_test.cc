@@ -168,6 +168,12 @@ TEST(RecordCodecTest, BadChangeOpIsCorruption) {
   EXPECT_EQ(DecodeChange(1, bytes).status().code(), Code::kCorruption);
 }
 
+TEST(RecordCodecTest, WrongChangeVersionIsVersionError) {
+  std::string bytes = EncodeChange(Change{1, 2, ChangeOp::kWrite, HlcStamp::Make(1, 2, 3)});
+  bytes[0] = static_cast<char>(kChangeRecordVersion + 1);
+  EXPECT_EQ(DecodeChange(1, bytes).status().code(), Code::kVersion);
+}
+
 TEST(RecordCodecTest, StampRoundTrip) {
   HlcStamp s = HlcStamp::Make(1'800'000'000'000ull, 65535, ~uint64_t{0});
   std::string bytes = EncodeStamp(s);
