@@ -91,6 +91,13 @@ Status WriteTxn::TruncateContent(Inode& node, uint64_t size) {
 }
 
 Result<Inode> WriteTxn::SetAttr(Ino ino, const AttrChange& c) {
+  // The record codec refuses nanoseconds outside [0, 1e9), so storing one would make
+  // the object unreadable (UTIME_NOW/UTIME_OMIT are flags here, never values).
+  for (const std::optional<Timespec>& t : {c.atime, c.mtime}) {
+    if (t && (t->nsec < 0 || t->nsec >= 1'000'000'000)) {
+      return Status(Code::kInvalid, "a time's nanoseconds must be 0 to 999999999");
+    }
+  }
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
   const Timespec now = Now();
   ChangeOp op = ChangeOp::kAttr;

@@ -616,5 +616,20 @@ TEST_F(StoreTest, SetAttrModeOwnerTimes) {
   EXPECT_GT(h.mtime, (Timespec{200, 6}));
 }
 
+TEST_F(StoreTest, SetAttrRejectsTimesItCouldNotStore) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
+  for (int64_t nsec : {int64_t{1'000'000'000}, int64_t{-1}, int64_t{(1 << 30) - 1}}) {
+    Status st = Update([&](WriteTxn& w) {
+      AttrChange c;
+      c.mtime = Timespec{5, nsec};
+      return w.SetAttr(f.ino, c).status();
+    });
+    EXPECT_EQ(st.code(), Code::kInvalid) << "nsec " << nsec;
+    // Whatever happened, the file is still readable.
+    KVFS_ASSERT_OK_AND_ASSIGN(Inode again, Get(f.ino));
+    EXPECT_EQ(again.mtime, f.mtime);
+  }
+}
+
 }  // namespace
 }  // namespace kvfs::store
