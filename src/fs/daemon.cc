@@ -32,14 +32,20 @@ namespace {
 constexpr unsigned kMaxThreads = 16;
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 
-// True until the mount is up: libfuse's own messages then also go to stderr, so
-// the user sees why a mount failed.
+// True until a background daemon's mount is up: libfuse's own messages then also
+// go to stderr, so the user sees why a mount failed.
 std::atomic<bool> g_starting{true};
 
+// libfuse logs some messages in pieces; they are gathered up to the newline.
 void FuseLogToSpdlog(enum fuse_log_level level, const char* fmt, va_list ap) {
+  thread_local std::string pending;
   char buf[1024];
   std::vsnprintf(buf, sizeof buf, fmt, ap);
-  std::string_view msg(buf);
+  pending += buf;
+  if (pending.empty() || pending.back() != '\n') return;
+  std::string line = std::move(pending);
+  pending.clear();
+  std::string_view msg(line);
   while (!msg.empty() && msg.back() == '\n') msg.remove_suffix(1);
   const auto spd = level <= FUSE_LOG_ERR       ? spdlog::level::err
                    : level <= FUSE_LOG_WARNING ? spdlog::level::warn
@@ -150,6 +156,7 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
                                                                              : level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  g_starting = !config.foreground;  // in the foreground the log already is stderr
   fuse_set_log_func(FuseLogToSpdlog);
   return Status::Ok();
 }
@@ -258,10 +265,16 @@ int RunDaemon(const MountConfig& given) {
     config.mountpoint = real;
     free(real);
   }
-  if (!std::filesystem::is_directory(config.store_dir, ec)) {
-    std::fprintf(stderr, "kvfs: no kvfs store at %s; create one with: kvfs init %s\n",
-                 config.store_dir.c_str(), config.store_dir.c_str());
-    return 1;
+  {
+    // Opened and closed before forking (LMDB handles must not cross a fork), so a
+    // missing or damaged store is reported before anything is created in it.
+    store::StoreOptions probe;
+    probe.read_only = true;
+    auto opened = store::Store::Open(config.store_dir, probe);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "kvfs: %s\n", opened.status().message().c_str());
+      return 1;
+    }
   }
   const std::string log_path =
       config.log_file.empty() ? DefaultMountLog(config.store_dir) : config.log_file;
