@@ -25,6 +25,8 @@ Result<Inode> WriteTxn::Write(Ino ino, uint64_t offset, std::string_view data) {
   if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
     return Status(Code::kFileTooBig, "write past the largest file size kvfs supports");
   }
+  // As write(2): zero bytes change nothing, not even the size when past the end.
+  if (data.empty()) return node;
   uint64_t pos = offset;
   std::string_view rest = data;
   while (!rest.empty()) {

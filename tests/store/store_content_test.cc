@@ -113,6 +113,13 @@ TEST_F(StoreContentTest, WritePastLargestFileIsFileTooBig) {
   EXPECT_EQ(Get(ino_)->size, 0u);
 }
 
+TEST_F(StoreContentTest, EmptyWritePastEndDoesNotGrowFile) {
+  ASSERT_TRUE(Write(ino_, 0, "abc").ok());
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode n, Write(ino_, 1000, ""));
+  EXPECT_EQ(n.size, 3u);
+  EXPECT_EQ(Get(ino_)->size, 3u);
+}
+
 TEST_F(StoreContentTest, WriteToDirectoryOrSymlinkFails) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode d, Mkdir(kRootIno, "d"));
   KVFS_ASSERT_OK_AND_ASSIGN(Inode l, Create(kRootIno, "l", FileType::kSymlink));
@@ -179,6 +186,71 @@ TEST_F(StoreContentTest, TombstoneStillWritableUntilPurged) {
 }
 
 // Random writes and truncates against an in-memory model of the file.
+TEST_F(StoreContentTest, RandomOpsMatchModel) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE(testing::SeedNote(seed));
+  std::mt19937_64 rng(seed);
+  std::string model;
+  const uint64_t span = 4 * kChunkSize + 1000;
+  auto pick_len = [&]() -> size_t {
+    switch (rng() % 4) {
+      case 0: return rng() % 16;
+      case 1: return rng() % kChunkSize;
+      case 2: return kChunkSize - 2 + rng() % 5;
+      default: return rng() % (2 * kChunkSize + 10);
+    }
+  };
+  for (int op = 0; op < 300; ++op) {
+    SCOPED_TRACE("op " + std::to_string(op));
+    const int kind = static_cast<int>(rng() % 10);
+    if (kind < 7) {
+      uint64_t off = rng() % span;
+      if (rng() % 4 == 0) off = (off / kChunkSize) * kChunkSize;  // aligned
+      if (rng() % 5 == 0) off = model.size();                     // append
+      std::string data(pick_len(), '\0');
+      for (char& c : data) c = static_cast<char>(rng());
+      ASSERT_TRUE(Write(ino_, off, data).ok());
+      if (!data.empty()) {
+        if (model.size() < off + data.size()) model.resize(off + data.size(), '\0');
+        model.replace(off, data.size(), data);
+      }
+    } else if (kind < 9) {
+      const uint64_t size = rng() % span;
+      ASSERT_TRUE(Truncate(ino_, size).ok());
+      model.resize(size, '\0');
+    } else {
+      // Several writes in one transaction.
+      std::vector<std::pair<uint64_t, std::string>> writes;
+      for (int i = 0; i < 3; ++i) {
+        std::string data(pick_len(), '\0');
+        for (char& c : data) c = static_cast<char>(rng());
+        writes.emplace_back(rng() % span, std::move(data));
+      }
+      KVFS_ASSERT_OK(Update([&](WriteTxn& w) {
+        for (auto& [off, data] : writes) KVFS_RETURN_IF_ERROR(w.Write(ino_, off, data).status());
+        return Status::Ok();
+      }));
+      for (auto& [off, data] : writes) {
+        if (data.empty()) continue;
+        if (model.size() < off + data.size()) model.resize(off + data.size(), '\0');
+        model.replace(off, data.size(), data);
+      }
+    }
+    KVFS_ASSERT_OK_AND_ASSIGN(Inode n, Get(ino_));
+    ASSERT_EQ(n.size, model.size());
+    // A random window, and every so often the whole file.
+    const uint64_t off = rng() % (model.size() + 10);
+    const size_t len = pick_len();
+    KVFS_ASSERT_OK_AND_ASSIGN(std::string got, Read(ino_, off, len));
+    const std::string want = off >= model.size() ? "" : model.substr(off, len);
+    ASSERT_EQ(got, want) << "read at " << off << " len " << len;
+    if (op % 25 == 0) {
+      ASSERT_EQ(ReadAll(), model);
+    }
+  }
+  ASSERT_EQ(ReadAll(), model);
+}
+
 // --- extended attributes -----------------------------------------------------
 
 TEST_F(StoreContentTest, XattrSetGetListRemove) {
