@@ -63,7 +63,8 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
   if (node.is_dir()) return Status(Code::kIsDir, "cannot read a directory as a file");
   if (offset >= node.size) return std::string();
-  const uint64_t end = std::min<uint64_t>(node.size, offset + size);
+  // offset + size may wrap (a caller asking for "everything": SIZE_MAX).
+  const uint64_t end = offset + std::min<uint64_t>(size, node.size - offset);
   std::string out(end - offset, '\0');  // holes and short chunks stay zero
   lmdb::Cursor cur(txn_, t_.chunks);
   if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");

@@ -120,6 +120,19 @@ TEST_F(StoreContentTest, EmptyWritePastEndDoesNotGrowFile) {
   EXPECT_EQ(Get(ino_)->size, 3u);
 }
 
+TEST_F(StoreContentTest, ReadWithHugeSizeIsShortAtEnd) {
+  ASSERT_TRUE(Write(ino_, 0, "abcdef").ok());
+  auto whole = Read(ino_, 0, SIZE_MAX);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(*whole, "abcdef");
+  auto tail = Read(ino_, 2, SIZE_MAX);  // offset + size wraps around
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail, "cdef");
+  auto tail2 = Read(ino_, 5, SIZE_MAX - 2);
+  ASSERT_TRUE(tail2.ok());
+  EXPECT_EQ(*tail2, "f");
+}
+
 TEST_F(StoreContentTest, WriteToDirectoryOrSymlinkFails) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode d, Mkdir(kRootIno, "d"));
   KVFS_ASSERT_OK_AND_ASSIGN(Inode l, Create(kRootIno, "l", FileType::kSymlink));
