@@ -111,6 +111,9 @@ Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
 }
 
 Status WriteTxn::Finish() {
+  // A remote stamp seen without a local change must still move the stored clock,
+  // or a later local change could be stamped behind it and lose every LWW merge.
+  if (observed_remote_ && !stamp_) KVFS_RETURN_IF_ERROR(Stamp().status());
   if (next_ino_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaNextIno, keys::U64Key(*next_ino_)));
   if (next_seq_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaNextSeq, keys::U64Key(*next_seq_)));
   if (stamp_) KVFS_RETURN_IF_ERROR(Put(t_.meta, keys::kMetaHlc, EncodeStamp(*stamp_)));

@@ -263,5 +263,17 @@ TEST_F(StoreHlcTest, ObservedRemoteStampAfterAChangeStillMovesTheClock) {
   EXPECT_GT(g.stamp, remote);
 }
 
+TEST_F(StoreHlcTest, ObservedRemoteStampWithoutALocalChangeIsRemembered) {
+  // Sync sees an object it already has: nothing to save, but the clock must still
+  // move past the stamp it saw, or a later local edit would lose to it.
+  const HlcStamp remote = HlcStamp::Make(clock_now_ + 3'600'000, 7, kOther);
+  KVFS_ASSERT_OK(Update([&](WriteTxn& w) {
+    w.ObserveRemote(remote);
+    return Status::Ok();
+  }));
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode g, Create(kRootIno, "g"));
+  EXPECT_GT(g.stamp, remote);
+}
+
 }  // namespace
 }  // namespace kvfs::store
