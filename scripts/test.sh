@@ -20,3 +20,16 @@ echo "== sanitizer build (ASan + UBSan) =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build_and_test build-asan -DKVFS_SANITIZE=ON
+
+echo "== fuzzers (libFuzzer, bounded time) =="
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DKVFS_FUZZ=ON -DKVFS_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fuzzers=(fuzz_messages fuzz_object fuzz_frame fuzz_records)
+cmake --build build-fuzz -j"$jobs" --target "${fuzzers[@]}"
+fuzz_seconds=${KVFS_FUZZ_SECONDS:-30}
+for f in "${fuzzers[@]}"; do
+  mkdir -p "build-fuzz/corpus/$f"
+  timeout $((fuzz_seconds + 60)) "build-fuzz/tests/fuzz/$f" -max_total_time="$fuzz_seconds" \
+    -rss_limit_mb=2048 "build-fuzz/corpus/$f" 2>&1 | tail -n 1
+done
+echo "fuzz: ${#fuzzers[@]} passed, 0 failed"
