@@ -1,6 +1,9 @@
 #include "fs/daemon.h"
 
 #include <fcntl.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,10 +18,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "fs/feed_watcher.h"
 #include "fs/fuse_session.h"
@@ -137,8 +136,8 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
   std::shared_ptr<spdlog::logger> logger;
   try {
     if (config.foreground) {
-      logger = std::make_shared<spdlog::logger>(
-          "kvfs-mount", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+      logger = std::make_shared<spdlog::logger>("kvfs-mount",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
     } else {
       const std::string dir = std::filesystem::path(log_path).parent_path();
       if (!dir.empty() && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -214,8 +213,9 @@ int Serve(const MountConfig& config, Startup& startup) {
       replication = std::make_unique<std::jthread>(
           [&](std::stop_token stop) { config.sync_runner(*store, opts, stop); });
     } else {
-      spdlog::warn("peer=/listen= given, but sync not configured in this build; "
-                   "serving the local store only");
+      spdlog::warn(
+          "peer=/listen= given, but sync not configured in this build; "
+          "serving the local store only");
     }
   }
   spdlog::info("mounted {} on {}; pid {}; notify socket {}", config.store_dir, config.mountpoint,
@@ -248,8 +248,7 @@ int RunDaemon(const MountConfig& given) {
   if (stat(config.mountpoint.c_str(), &st) != 0) {
     const int err = errno;
     if (err == ENOTCONN) {
-      std::fprintf(stderr,
-                   "kvfs: %s is a dead mount (its daemon is gone); run: kvfs umount %s\n",
+      std::fprintf(stderr, "kvfs: %s is a dead mount (its daemon is gone); run: kvfs umount %s\n",
                    config.mountpoint.c_str(), config.mountpoint.c_str());
     } else {
       std::fprintf(stderr, "kvfs: mount point %s: %s; create the directory first\n",

@@ -25,8 +25,8 @@ namespace kvfs::fs {
 // Runs the sync layer for a mount until `stop` is requested. Called on its own
 // thread once the mount is up, only when options.peers or options.listen is set.
 // Changes it applies to `store` reach the kernel through the feed watcher.
-using SyncRunner = std::function<void(store::Store& store, const MountOptions& options,
-                                      std::stop_token stop)>;
+using SyncRunner =
+    std::function<void(store::Store& store, const MountOptions& options, std::stop_token stop)>;
 
 struct MountConfig {
   std::string store_dir;   // relative paths are made absolute before forking

@@ -1,14 +1,13 @@
 #include "fs/feed_watcher.h"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "fs/mount_notify.h"
 
@@ -55,8 +54,8 @@ Status FeedWatcher::Start() {
   listen_fd_ = ListenUnixSocket(socket_path_, 64);
   if (listen_fd_ < 0) {
     // Not fatal: the mount still polls the feed, CLI writes just show up a bit later.
-    spdlog::warn("cannot listen on {}: {}; CLI writes will show after up to {} ms",
-                 socket_path_, std::strerror(errno), kPollMs);
+    spdlog::warn("cannot listen on {}: {}; CLI writes will show after up to {} ms", socket_path_,
+                 std::strerror(errno), kPollMs);
   }
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
   return Status::Ok();
@@ -137,8 +136,8 @@ void FeedWatcher::CatchUp() {
 
 void FeedWatcher::InvalidateEntry(const store::Link& link) {
   if (!fs_.nodes().Known(link.parent)) return;  // the kernel caches nothing under it
-  const int rc = fuse_lowlevel_notify_inval_entry(session_, link.parent, link.name.c_str(),
-                                                  link.name.size());
+  const int rc =
+      fuse_lowlevel_notify_inval_entry(session_, link.parent, link.name.c_str(), link.name.size());
   if (rc != 0 && rc != -ENOENT) {
     spdlog::debug("inval_entry({}, {}) failed: {}", link.parent, link.name, std::strerror(-rc));
   }
@@ -153,7 +152,8 @@ void FeedWatcher::Invalidate(const Changed& c) {
     }
   }
   // A tombstone keeps its last name in links, but no name of it is live.
-  const std::vector<store::Link> live = c.deleted || !c.found ? std::vector<store::Link>() : c.links;
+  const std::vector<store::Link> live =
+      c.deleted || !c.found ? std::vector<store::Link>() : c.links;
   const std::vector<store::Link> known = nodes.Names(c.ino);
   std::vector<store::Link> still;
   // Only names whose binding changed are dropped: dropping a directory's

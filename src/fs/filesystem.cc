@@ -79,7 +79,11 @@ void Filesystem::PurgeIfDeleted(store::Ino ino) {
   });
   if (!st.ok() || !deleted) return;
   st = Update([&](store::WriteTxn& t) { return t.Purge(ino); });
-  if (!st.ok()) spdlog::warn("purge of deleted inode {} failed: {}", ino, st.message());
+  if (!st.ok()) {
+    spdlog::warn("purge of deleted inode {} failed: {}", ino, st.message());
+  } else {
+    spdlog::debug("purged the content of deleted inode {}", ino);
+  }
 }
 
 }  // namespace kvfs::fs

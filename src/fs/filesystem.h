@@ -10,7 +10,6 @@
 
 #include <sys/stat.h>
 
-
 #include <atomic>
 #include <functional>
 #include <string>

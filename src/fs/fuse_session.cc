@@ -1,8 +1,8 @@
 #include "fs/fuse_session.h"
 
-#include <cstring>
-
 #include <spdlog/spdlog.h>
+
+#include <cstring>
 
 namespace kvfs::fs {
 
@@ -20,8 +20,8 @@ Result<std::unique_ptr<FuseSession>> FuseSession::Mount(const std::string& mount
   s->se_ = fuse_session_new(&args, &ops, sizeof(ops), userdata);
   fuse_opt_free_args(&args);
   if (s->se_ == nullptr) {
-    return Status(Code::kInvalid, "libfuse refused the mount options '" + options +
-                                      "' (see the message above)");
+    return Status(Code::kInvalid,
+                  "libfuse refused the mount options '" + options + "' (see the message above)");
   }
   if (fuse_set_signal_handlers(s->se_) != 0) {
     return Status(Code::kIo, "cannot install signal handlers");

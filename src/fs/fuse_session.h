@@ -19,8 +19,7 @@ class FuseSession {
   // every request carries and must outlive the session.
   static Result<std::unique_ptr<FuseSession>> Mount(const std::string& mountpoint,
                                                     const std::string& options, bool debug,
-                                                    const fuse_lowlevel_ops& ops,
-                                                    void* userdata);
+                                                    const fuse_lowlevel_ops& ops, void* userdata);
   ~FuseSession();
   FuseSession(const FuseSession&) = delete;
   FuseSession& operator=(const FuseSession&) = delete;

@@ -2,9 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,8 +59,8 @@ void SetTimeouts(int fd, std::chrono::milliseconds left) {
 pid_t PidOfSocketName(std::string_view name) {
   constexpr std::string_view kPrefix = "mount-", kSuffix = ".sock";
   if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return 0;
-  std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() -
-                                                            kSuffix.size());
+  std::string_view digits =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
   pid_t pid = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
   if (ec != std::errc() || end != digits.data() + digits.size()) return 0;

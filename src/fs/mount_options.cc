@@ -43,9 +43,8 @@ std::string Unescape(std::string_view raw) {
 }
 
 bool IsHelperOption(std::string_view o) {
-  static constexpr std::string_view kDrop[] = {"defaults", "_netdev", "noauto", "auto",
-                                               "nofail",   "user",    "users",  "nouser",
-                                               "rw"};
+  static constexpr std::string_view kDrop[] = {"defaults", "_netdev", "noauto", "auto", "nofail",
+                                               "user",     "users",   "nouser", "rw"};
   for (std::string_view d : kDrop) {
     if (o == d) return true;
   }
@@ -109,8 +108,8 @@ Status ParseMountOptions(std::string_view opts, MountOptions* out) {
       // Always on.
     } else if (key == "peer" || key == "listen") {
       if (eq == std::string::npos) {
-        return Status(Code::kInvalid, "mount option '" + key + "' needs a value: " + key +
-                                          "=HOST:PORT");
+        return Status(Code::kInvalid,
+                      "mount option '" + key + "' needs a value: " + key + "=HOST:PORT");
       }
       Status st = ValidateHostPort(value);
       if (!st.ok()) return Status(Code::kInvalid, "mount option " + key + ": " + st.message());

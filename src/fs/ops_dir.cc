@@ -24,9 +24,12 @@ DirHandle* HandleOf(const fuse_file_info* fi) { return reinterpret_cast<DirHandl
 
 uint32_t DtMode(store::FileType type) {
   switch (type) {
-    case store::FileType::kDirectory: return S_IFDIR;
-    case store::FileType::kSymlink: return S_IFLNK;
-    case store::FileType::kRegular: break;
+    case store::FileType::kDirectory:
+      return S_IFDIR;
+    case store::FileType::kSymlink:
+      return S_IFLNK;
+    case store::FileType::kRegular:
+      break;
   }
   return S_IFREG;
 }
@@ -87,8 +90,8 @@ Status FillPlus(Filesystem& fs, fuse_req_t req, store::Ino dir, const DirHandle&
         if (!node.ok() || node->deleted) continue;  // removed since opendir
         fs.FillEntry(*node, &param);
       }
-      const size_t n = fuse_add_direntry_plus(req, buf.data() + used, size - used,
-                                              e.name.c_str(), &param, static_cast<off_t>(i + 1));
+      const size_t n = fuse_add_direntry_plus(req, buf.data() + used, size - used, e.name.c_str(),
+                                              &param, static_cast<off_t>(i + 1));
       if (n > size - used) break;
       used += n;
       if (!dot) counted.emplace_back(e.ino, &e.name);

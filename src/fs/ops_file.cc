@@ -79,8 +79,7 @@ void PrepareOpen(fuse_file_info* fi) {
 }  // namespace
 
 // Valid replies: fuse_reply_create, fuse_reply_err
-void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
-            fuse_file_info* fi) {
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
   Guarded(req, "create", [&](Reply& r) {
     Filesystem& fs = r.fs();
     store::Inode node;
@@ -153,9 +152,8 @@ void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info*
 // Valid replies: fuse_reply_err
 void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
                fuse_file_info* /*fi*/) {
-  Guarded(req, "fallocate", [&](Reply& r) {
-    r.Err(DoFallocate(r.fs(), ino, mode, offset, length));
-  });
+  Guarded(req, "fallocate",
+          [&](Reply& r) { r.Err(DoFallocate(r.fs(), ino, mode, offset, length)); });
 }
 
 }  // namespace kvfs::fs::ops

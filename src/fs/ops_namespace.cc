@@ -62,8 +62,8 @@ Status DoRmdir(Filesystem& fs, store::Ino parent, std::string_view name, store::
 
 struct RenameResult {
   store::Ino moved = 0;
-  std::optional<store::Ino> exchanged;      // RENAME_EXCHANGE: the other object
-  std::optional<store::Inode> replaced;     // the object the rename displaced
+  std::optional<store::Ino> exchanged;   // RENAME_EXCHANGE: the other object
+  std::optional<store::Inode> replaced;  // the object the rename displaced
 };
 
 Status DoRename(Filesystem& fs, store::Ino parent, std::string_view name, store::Ino new_parent,

@@ -41,9 +41,12 @@ Result<std::string> VirtualValue(const store::Inode& node, std::string_view name
 Status DoSetxattr(Filesystem& fs, store::Ino ino, std::string_view name, std::string_view value,
                   int flags) {
   switch (SpaceOf(name)) {
-    case Space::kKvfs: return Status(Code::kPermission, "kvfs.* attributes are read-only");
-    case Space::kOther: return Unsupported();
-    case Space::kUser: break;
+    case Space::kKvfs:
+      return Status(Code::kPermission, "kvfs.* attributes are read-only");
+    case Space::kOther:
+      return Unsupported();
+    case Space::kUser:
+      break;
   }
   return fs.Update([&](store::WriteTxn& t) { return t.SetXattr(ino, name, value, flags); });
 }
@@ -81,9 +84,12 @@ Status DoListxattr(Filesystem& fs, store::Ino ino, std::string* out) {
 
 Status DoRemovexattr(Filesystem& fs, store::Ino ino, std::string_view name) {
   switch (SpaceOf(name)) {
-    case Space::kKvfs: return Status(Code::kPermission, "kvfs.* attributes are read-only");
-    case Space::kOther: return Unsupported();
-    case Space::kUser: break;
+    case Space::kKvfs:
+      return Status(Code::kPermission, "kvfs.* attributes are read-only");
+    case Space::kOther:
+      return Unsupported();
+    case Space::kUser:
+      break;
   }
   return fs.Update([&](store::WriteTxn& t) { return t.RemoveXattr(ino, name); });
 }

@@ -15,8 +15,8 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "fs/fuse_api.h"
 #include "fs/filesystem.h"
+#include "fs/fuse_api.h"
 
 namespace kvfs::fs {
 

@@ -103,14 +103,16 @@ Status Unmount(const std::string& mountpoint) {
   }
   if (found == nullptr) return Status(Code::kNotFound, path + " is not mounted");
   if (!found->fstype.starts_with("fuse")) {
-    return Status(Code::kInvalid, path + " is not a kvfs mount (it is " + found->fstype +
-                                      "); use umount");
+    return Status(Code::kInvalid,
+                  path + " is not a kvfs mount (it is " + found->fstype + "); use umount");
   }
   if (geteuid() != 0) return RunFusermount(path);
   if (umount2(path.c_str(), UMOUNT_NOFOLLOW) == 0) return Status::Ok();
   if (errno == EBUSY) {
-    return Status(Code::kBusy, path + " is busy: files are open or a process works inside it; "
-                                      "close them, or detach it with: umount -l " + path);
+    return Status(Code::kBusy, path +
+                                   " is busy: files are open or a process works inside it; "
+                                   "close them, or detach it with: umount -l " +
+                                   path);
   }
   return Status(Code::kIo, "cannot unmount " + path + ": " + std::strerror(errno));
 }

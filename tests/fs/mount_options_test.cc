@@ -39,8 +39,8 @@ TEST(MountOptionsTest, PassesOthersThroughInOrder) {
 }
 
 TEST(MountOptionsTest, RejectsBadPeerAndListen) {
-  for (const char* bad : {"peer=host", "peer=:80", "peer=h:0", "peer=h:65536", "peer=h:x",
-                          "peer", "listen=1.2.3.4", "peer=::1:80", "peer=", "fsname="}) {
+  for (const char* bad : {"peer=host", "peer=:80", "peer=h:0", "peer=h:65536", "peer=h:x", "peer",
+                          "listen=1.2.3.4", "peer=::1:80", "peer=", "fsname="}) {
     MountOptions o;
     Status st = ParseMountOptions(bad, &o);
     EXPECT_EQ(st.code(), Code::kInvalid) << bad;

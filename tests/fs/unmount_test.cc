@@ -27,9 +27,7 @@ TEST(UnmountTest, NotMountedIsNotFound) {
   EXPECT_NE(st.message().find("not mounted"), std::string::npos);
 }
 
-TEST(UnmountTest, RefusesNonFuseMounts) {
-  EXPECT_EQ(Unmount("/proc").code(), Code::kInvalid);
-}
+TEST(UnmountTest, RefusesNonFuseMounts) { EXPECT_EQ(Unmount("/proc").code(), Code::kInvalid); }
 
 }  // namespace
 }  // namespace kvfs::fs

@@ -60,27 +60,31 @@ void AddMountCommands(CLI::App& app, CliContext& ctx) {
   auto margs = std::make_shared<MountArgs>();
   CLI::App* mount = app.add_subcommand(
       "mount", "Mount a store as a folder (in the background; logs in STORE/log/mount.log)");
-  mount->add_option("STORE_AND_MOUNTPOINT", margs->positionals,
-                    "[STORE] MOUNTPOINT (STORE defaults to --store, $KVFS_STORE, else "
-                    "~/.local/share/kvfs/default)")
+  mount
+      ->add_option("STORE_AND_MOUNTPOINT", margs->positionals,
+                   "[STORE] MOUNTPOINT (STORE defaults to --store, $KVFS_STORE, else "
+                   "~/.local/share/kvfs/default)")
       ->required()
       ->expected(1, 2);
   mount->add_flag("-f,--foreground", margs->foreground,
                   "Stay in the foreground and log to stderr; Ctrl-C unmounts");
-  mount->add_option("-o", margs->options,
-                    "Mount options, comma-separated (repeatable): ro, allow_other, "
-                    "peer=HOST:PORT, listen=ADDR:PORT, fsname=, subtype=, and FUSE/mount "
-                    "options such as noatime, nosuid, debug")
+  mount
+      ->add_option("-o", margs->options,
+                   "Mount options, comma-separated (repeatable): ro, allow_other, "
+                   "peer=HOST:PORT, listen=ADDR:PORT, fsname=, subtype=, and FUSE/mount "
+                   "options such as noatime, nosuid, debug")
       ->type_name("OPTS")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  mount->callback([&ctx, margs] { ctx.SetAction([&ctx, margs] { return RunMount(ctx, *margs); }); });
+  mount->callback(
+      [&ctx, margs] { ctx.SetAction([&ctx, margs] { return RunMount(ctx, *margs); }); });
 
   auto mountpoint = std::make_shared<std::string>();
   CLI::App* umount = app.add_subcommand("umount", "Unmount a kvfs mount");
   umount->add_option("MOUNTPOINT", *mountpoint, "Where it is mounted")->required();
-  umount->callback(
-      [&ctx, mountpoint] { ctx.SetAction([&ctx, mountpoint] { return RunUmount(ctx, *mountpoint); }); });
+  umount->callback([&ctx, mountpoint] {
+    ctx.SetAction([&ctx, mountpoint] { return RunUmount(ctx, *mountpoint); });
+  });
 }
 
 }  // namespace kvfs::cli
