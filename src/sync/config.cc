@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "sync/socket.h"
 
@@ -48,19 +47,29 @@ Status Errno(const std::string& what, const std::string& path) {
 std::string ConfigPath(const std::string& store_dir) { return store_dir + "/kvfs.conf"; }
 
 Result<ConfigFile> ConfigFile::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) return ConfigFile();
     return Errno("cannot read", path);
   }
   std::string text;
   char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status st = Errno("cannot read", path);
+      ::close(fd);
+      return st;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
     if (text.size() > kMaxConfigSize) {
+      ::close(fd);
       return Status(Code::kInvalid, path + " is larger than 1 MiB; is it the right file?");
     }
   }
+  ::close(fd);
   return Parse(text, path);
 }
 

@@ -86,27 +86,37 @@ std::vector<PeerState> SyncService::Peers() const {
   return out;
 }
 
-// Keeps one session per peer node; see the header for the rule.
+// Two services that dial each other end up with two connections; the one dialled by
+// the smaller node id stays (see the header). Inbound sessions are never refused, so a
+// one-round `kvfs sync` from a peer always gets through.
 Status SyncService::Claim(Session* session, uint64_t node) {
   std::lock_guard lock(mu_);
   Active& mine = active_.at(session);
   mine.node = node;
-  mine.initiator_node = mine.outgoing ? store_.node_id() : node;
+  if (store_.node_id() < node) return Status::Ok();  // the peer gives way, not us
   for (auto& [other, a] : active_) {
-    if (other == session || a.node != node) continue;
-    if (mine.initiator_node < a.initiator_node) {
-      a.stop.request_stop();  // the new one is the one both ends keep
-      continue;
+    if (other == session || a.node != node || a.outgoing == mine.outgoing) continue;
+    if (mine.outgoing) {
+      mine.node = 0;
+      return Status(Code::kExists, "node " + std::to_string(node) +
+                                       " is already connected to us; using that connection");
     }
-    mine.node = 0;
-    return Status(Code::kExists, "already connected to node " + std::to_string(node) +
-                                     " by another connection; this one is not needed");
+    a.stop.request_stop();  // our outgoing one gives way to this inbound one
   }
   return Status::Ok();
 }
 
+bool SyncService::InboundFrom(uint64_t node) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [session, a] : active_) {
+    if (!a.outgoing && a.node == node) return true;
+  }
+  return false;
+}
+
 bool SyncService::RunSession(Socket socket, crypto::Handshake::Role role,
-                             const std::string& label, std::stop_token stop) {
+                             const std::string& label, std::stop_token stop,
+                             uint64_t* peer_node) {
   SessionOptions opts = options_.session;
   opts.label = label;
   opts.until_synced = false;
@@ -133,6 +143,7 @@ bool SyncService::RunSession(Socket socket, crypto::Handshake::Role role,
     std::lock_guard lock(mu_);
     active_.erase(&session);
   }
+  if (peer_node && session.peer_node() != 0) *peer_node = session.peer_node();
   // A session refused or superseded as a duplicate does not count as reaching the
   // peer, so its connector backs off instead of redialling at once.
   return session.peer_node() != 0 && st.code() != Code::kExists && !own.stop_requested();
@@ -183,7 +194,13 @@ std::chrono::milliseconds SyncService::Backoff(int failures) {
 void SyncService::ConnectLoop(std::stop_token stop, HostPort target) {
   const std::string label = target.ToString();
   int failures = 0;
+  uint64_t target_node = 0;  // learned from the first session that got a HELLO
   while (!stop.stop_requested()) {
+    // The peer dialled us and we give way to its connection (see Claim): wait.
+    if (target_node > store_.node_id() && InboundFrom(target_node)) {
+      SleepFor(stop, options_.backoff_min);
+      continue;
+    }
     auto socket = Socket::Connect(target, options_.connect_timeout);
     bool reached = false;
     if (!socket.ok()) {
@@ -193,7 +210,7 @@ void SyncService::ConnectLoop(std::stop_token stop, HostPort target) {
                   socket.status().message());
     } else {
       reached = RunSession(std::move(socket).value(), crypto::Handshake::Role::kInitiator,
-                           label, stop);
+                           label, stop, &target_node);
     }
     failures = reached ? 1 : failures + 1;
     SleepFor(stop, Backoff(failures));

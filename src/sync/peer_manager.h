@@ -12,9 +12,12 @@
 // Stop() asks every thread to stop; their sessions shut their sockets, so nothing
 // blocks longer than one poll slice (100 ms).
 //
-// One connection per peer: when two sessions reach the same peer node (both sides
-// configured to dial each other), the one whose initiator has the smaller node id is
-// kept, on both ends alike, and the other is refused (kExists, logged at info).
+// One connection per pair of services: when two services dial each other, the
+// connection dialled by the smaller node id stays. The larger node drops its outgoing
+// session once an inbound one from that peer is up (or refuses it at HELLO, kExists,
+// logged at info) and does not redial while the inbound one lasts. Inbound sessions
+// are never refused: a reconnect, or a one-round `kvfs sync`, always gets through, and
+// two sessions with one peer are harmless (applying is idempotent), only redundant.
 //
 // Status: each session keeps its peer's bookkeeping in the store's sync table
 // (peer_status.h), which `kvfs status` reads from another process; Peers() gives the
@@ -82,8 +85,7 @@ class SyncService {
  private:
   struct Active {
     Session* session = nullptr;
-    uint64_t node = 0;            // 0 until HELLO
-    uint64_t initiator_node = 0;  // node id of the side that dialled
+    uint64_t node = 0;  // 0 until HELLO
     bool outgoing = false;
     std::stop_source stop;        // ends this session only
   };
@@ -95,9 +97,11 @@ class SyncService {
   void AcceptLoop(std::stop_token stop);
   void ConnectLoop(std::stop_token stop, HostPort target);
   // Runs one session to its end; true when it got as far as the peer's HELLO.
+  // `peer_node`, when given, receives the peer's node id once known.
   bool RunSession(Socket socket, crypto::Handshake::Role role, const std::string& label,
-                  std::stop_token stop);
+                  std::stop_token stop, uint64_t* peer_node = nullptr);
   Status Claim(Session* session, uint64_t node);
+  bool InboundFrom(uint64_t node) const;
   std::chrono::milliseconds Backoff(int failures);
 
   store::Store& store_;

@@ -69,13 +69,13 @@ void Session::Fail(Status status) {
     cv_.notify_all();
   }
   halt_.request_stop();
-  socket_.Shutdown();
+  socket_.ShutdownRead();  // wakes the reader; the sender notices the halt by itself
 }
 
 Status Session::Run(std::stop_token stop) {
   std::stop_callback on_stop(stop, [this] {
     halt_.request_stop();
-    socket_.Shutdown();
+    socket_.ShutdownRead();
   });
   if (Status st = Handshake(); !st.ok()) {
     Fail(std::move(st));
@@ -89,6 +89,7 @@ Status Session::Run(std::stop_token stop) {
     std::jthread reader([this] { ReaderLoop(); });
     if (Status st = SenderLoop(); !st.ok()) Fail(std::move(st));
     halt_.request_stop();
+    SayBye();
     socket_.Shutdown();
   }
   // The reader has been joined: its state is ours now.
@@ -121,6 +122,22 @@ Status Session::Run(std::stop_token stop) {
                 error_->message());
   }
   return *error_;
+}
+
+// Ends a connection we chose to end (a stop, or a duplicate connection) with BYE, so
+// the peer sees a clean end rather than a cut. Best effort, bounded: the sender has
+// returned, so this thread is the only writer.
+void Session::SayBye() {
+  {
+    std::lock_guard lock(mu_);
+    const bool ours = !error_ || error_->code() == Code::kExists;
+    if (!channel_ || bye_sent_ || finished_ || !ours) return;
+    bye_sent_ = true;
+  }
+  auto sealed = channel_->Seal(EncodeMessage(ByeMsg{}), /*final=*/true);
+  if (!sealed.ok()) return;
+  auto frame = crypto::EncodeFrame(*sealed);
+  if (frame.ok()) (void)socket_.WriteAll(*frame, kByeLinger);
 }
 
 Status Session::ReadHandshakeFrame(std::string* out) {

@@ -166,6 +166,7 @@ class Session {
   Status ServeWants(const OutgoingObject& obj);
   Result<bool> CaughtUp(uint64_t sent_upto);
   Status FinishRound();
+  void SayBye();
 
   Socket socket_;
   store::Store& store_;

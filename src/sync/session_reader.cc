@@ -91,11 +91,7 @@ void Session::ReaderLoop() {
 
 Status Session::HandleFrame(const std::string& frame) {
   auto plain = channel_->Open(frame);
-  if (!plain.ok()) {
-    return Status(Code::kCorruption,
-                  "a frame failed authentication (tampered, replayed, reordered or not from "
-                  "this store's members): " + plain.status().message());
-  }
+  if (!plain.ok()) return plain.status();  // says: tampered, replayed, reordered, ...
   auto decoded = DecodeMessage(*plain);
   if (!decoded.ok()) return decoded.status();
   Message& message = *decoded;
@@ -106,6 +102,17 @@ Status Session::HandleFrame(const std::string& frame) {
     phase = phase_;
   }
   const MessageType type = TypeOf(message);
+  if (type == MessageType::kBye) {
+    // Allowed in every phase: a peer refusing a duplicate connection says BYE at once.
+    if (!channel_->PeerFinished()) return Unexpected("BYE", "not sealed as the final frame");
+    {
+      std::lock_guard lock(mu_);
+      finished_ = true;
+      cv_.notify_all();
+    }
+    halt_.request_stop();
+    return Status::Ok();
+  }
   if (phase == Phase::kAwaitHello) {
     if (type != MessageType::kHello) return Unexpected(MessageTypeName(type), "HELLO must come first");
     return OnHello(std::get<HelloMsg>(message));
@@ -128,16 +135,7 @@ Status Session::HandleFrame(const std::string& frame) {
     case MessageType::kChunkGone: return OnChunkGone(std::get<ChunkGoneMsg>(message));
     case MessageType::kAck: return OnAck(std::get<AckMsg>(message));
     case MessageType::kPing: return RecordContact(/*connected=*/true, /*force=*/false);
-    case MessageType::kBye: {
-      if (!channel_->PeerFinished()) return Unexpected("BYE", "not sealed as the final frame");
-      {
-        std::lock_guard lock(mu_);
-        finished_ = true;
-        cv_.notify_all();
-      }
-      halt_.request_stop();
-      return Status::Ok();
-    }
+    case MessageType::kBye: break;  // handled above
   }
   return Unexpected("message", "unknown type");
 }

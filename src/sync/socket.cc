@@ -155,6 +155,10 @@ void Socket::Shutdown() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
+void Socket::ShutdownRead() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RD);
+}
+
 Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout) {
   KVFS_ASSIGN_OR_RETURN(AddrInfoPtr addrs, Resolve(target, /*passive=*/false));
   const auto deadline = Clock::now() + timeout;

@@ -62,6 +62,9 @@ class Socket {
 
   // Ends both directions (wakes readers and writers in other threads).
   void Shutdown();
+  // Ends reading only: a blocked reader wakes and sees end of stream, while a last
+  // message (a BYE) may still be written.
+  void ShutdownRead();
   void Close();
 
  private:
