@@ -76,4 +76,12 @@ n=$(kv count dir) || fail "kvfs count dir failed"
 n=$(grep -oE "[0-9]+" <<<"$n" | head -n1)
 assert_gt "${n:-0}" 0 "kvfs count dir (holds dir/sub/leaf)"
 
+step "after unmount + remount the store has the final values"
+it_remount
+assert_file_eq "$MNT/greeting" "replaced by the CLI" "greeting after remount"
+assert_file_eq "$MNT/shrink" "xy" "shrink after remount"
+assert_file_eq "$MNT/dir/sub/leaf" "nested value" "nested file after remount"
+assert_same_file "$IT_TMP/bin" "$MNT/blob" "binary value after remount"
+assert_missing "$MNT/fresh" "a key removed by kvfs rm is back after remount"
+
 it_umount

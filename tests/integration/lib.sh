@@ -179,7 +179,7 @@ pids_mentioning() {
   local -a args
   for p in /proc/[0-9]*; do
     [[ ${p#/proc/} != "$$" ]] || continue
-    mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
+    mapfile -d "" args 2>/dev/null <"$p/cmdline" || continue
     (( ${#args[@]} > 0 )) || continue
     case ${args[0]##*/} in
       *kvfs*) ;;
