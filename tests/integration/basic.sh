@@ -71,6 +71,29 @@ assert_eq "regular file" "$(b stat -c %F "$MNT/copy")" "stat type"
 b stat -f "$MNT" >/dev/null || fail "statfs (stat -f) on the mount failed"
 b df "$MNT" >/dev/null || fail "df on the mount failed"
 
+step "open(O_TRUNC) and cp over a longer file truncate in the store"
+out=$(b "$PY" - "$MNT/otrunc" <<'EOF2'
+import os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"0123456789")
+os.close(fd)
+fd = os.open(p, os.O_WRONLY | os.O_TRUNC)
+os.write(fd, b"ab")
+os.close(fd)
+print(open(p, "rb").read().decode())
+EOF2
+) || fail "O_TRUNC probe failed: $out"
+assert_eq "ab" "$out" "read through the mount after open(O_WRONLY|O_TRUNC) + write 'ab'"
+got=$(kv get otrunc) || fail "kvfs get otrunc failed"
+assert_eq "ab" "$got" "kvfs get after open(O_WRONLY|O_TRUNC) + write 'ab' (was 0123456789)"
+head -c 300000 /dev/urandom >"$IT_TMP/long"
+head -c 1000 /dev/urandom >"$IT_TMP/short"
+b cp "$IT_TMP/long" "$MNT/cpover"
+b cp "$IT_TMP/short" "$MNT/cpover"
+bsh '"$1" --store "$2" get cpover > "$3"' "$KVFS_BIN" "$STORE" "$IT_TMP/cpover.kv" || fail "kvfs get cpover failed"
+assert_same_file "$IT_TMP/short" "$IT_TMP/cpover.kv" "kvfs get after cp of a 1000-byte file over a 300000-byte one"
+
 step "kvfs count sees mount writes"
 n=$(kv count dir) || fail "kvfs count dir failed"
 n=$(grep -oE "[0-9]+" <<<"$n" | head -n1)
@@ -82,6 +105,8 @@ assert_file_eq "$MNT/greeting" "replaced by the CLI" "greeting after remount"
 assert_file_eq "$MNT/shrink" "xy" "shrink after remount"
 assert_file_eq "$MNT/dir/sub/leaf" "nested value" "nested file after remount"
 assert_same_file "$IT_TMP/bin" "$MNT/blob" "binary value after remount"
+assert_file_eq "$MNT/otrunc" "ab" "O_TRUNC-rewritten file after remount"
+assert_same_file "$IT_TMP/short" "$MNT/cpover" "file cp'd over a longer one, after remount"
 assert_missing "$MNT/fresh" "a key removed by kvfs rm is back after remount"
 
 it_umount
