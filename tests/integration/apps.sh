@@ -218,4 +218,31 @@ else
   log "rsync not installed; rsync step not run"
 fi
 
+step "durability: closed and fsynced data survive kill -9 of the daemon"
+write_file "$MNT/closed.txt" "closed before the crash"
+rm -f "$IT_TMP/synced"
+run_bounded 60 "$PY" - "$MNT/fsynced.bin" "$IT_TMP/synced" <<'EOF2' &
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b"S" * 100000)
+os.fsync(fd)
+open(sys.argv[2], "w").close()      # tell the test fsync has returned
+time.sleep(50)                      # keep the file open across the crash
+EOF2
+writer=$!
+wait_until 20 "fsync" test -e "$IT_TMP/synced" || fail "writer did not get through fsync within 20 s"
+daemon=$(pids_mentioning "$MNT")
+[[ -n $daemon ]] || fail "cannot find the daemon serving $MNT"
+log "kill -9 $daemon"
+kill -9 $daemon
+kill "$writer" 2>/dev/null || true
+wait "$writer" 2>/dev/null || true
+force_unmount "$MNT" || fail "cannot unmount $MNT after the daemon was killed"
+it_mount
+assert_file_eq "$MNT/closed.txt" "closed before the crash" "closed file after kill -9 + remount"
+assert_eq "100000" "$(b stat -c %s "$MNT/fsynced.bin")" "size of the fsynced file after kill -9 + remount"
+assert_eq "0" "$(bsh 'tr -d S < "$1" | wc -c' "$MNT/fsynced.bin" | tr -d ' ')" "bytes other than 'S' in the fsynced file"
+assert_eq "ok" "$(sq "$db" 'PRAGMA integrity_check;')" "sqlite integrity_check after kill -9 + remount"
+out=$(gitc fsck --strict 2>&1) || fail "git fsck after kill -9 + remount: $out"
+
 it_umount

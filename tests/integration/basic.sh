@@ -70,6 +70,9 @@ assert_same_file "$MNT/greeting" "$MNT/copy" "cp within the mount"
 assert_eq "regular file" "$(b stat -c %F "$MNT/copy")" "stat type"
 b stat -f "$MNT" >/dev/null || fail "statfs (stat -f) on the mount failed"
 b df "$MNT" >/dev/null || fail "df on the mount failed"
+read -r f_blocks f_namelen < <(b stat -f -c '%b %l' "$MNT")
+assert_gt "$f_blocks" 0 "statfs f_blocks (total blocks)"
+assert_eq "255" "$f_namelen" "statfs f_namelen (longest name)"
 
 step "open(O_TRUNC) and cp over a longer file truncate in the store"
 out=$(b "$PY" - "$MNT/otrunc" <<'EOF2'

@@ -107,3 +107,54 @@ wait_until 10 "mount" is_mounted "$D1" || fail "$D1 not mounted"
 opts=$(findmnt -n -o OPTIONS --mountpoint "$D1")
 assert_contains "$opts" "allow_other" "allow_other passed through to the kernel mount ($opts)"
 um "$D1"
+
+step "kvfs mount -f stays in the foreground until unmounted"
+"$KVFS_BIN" mount "$STORE" "$D1" -f >"$IT_TMP/fg.log" 2>&1 &
+fg_pid=$!
+wait_until 20 "foreground mount" is_mounted "$D1" || { kill "$fg_pid" 2>/dev/null; fail "kvfs mount -f did not mount within 20 s: $(cat "$IT_TMP/fg.log")"; }
+sleep 0.5
+kill -0 "$fg_pid" 2>/dev/null || fail "kvfs mount -f returned while the mount is up (not foreground)"
+assert_file_eq "$D1/from-fstab" "fstab" "read through a foreground mount"
+out=$(b "$KVFS_BIN" umount "$D1" 2>&1) || fail "kvfs umount of the foreground mount failed: $out"
+for ((i = 0; i < 200; i++)); do kill -0 "$fg_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$fg_pid" 2>/dev/null && { kill "$fg_pid"; fail "kvfs mount -f still running 20 s after kvfs umount"; }
+rc=0; wait "$fg_pid" || rc=$?
+assert_eq "0" "$rc" "exit status of kvfs mount -f after a clean unmount"
+
+step "kvfs umount of a busy mount fails and keeps the mount"
+it_mount "$D1" "$STORE"
+# (bounded by sleep itself; killed below)
+bash -c 'cd "$1" && exec sleep 30' _ "$D1" &
+busy=$!
+sleep 0.5
+rc=0
+out=$(b "$KVFS_BIN" umount "$D1" 2>&1) || rc=$?
+kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null || true
+if (( rc == 0 )); then
+  # Acceptable only if the mount is really gone (a lazy unmount); then it must
+  # not have left a broken mount behind.
+  in_proc_mounts "$D1" && fail "kvfs umount exited 0 but $D1 is still mounted"
+  log "kvfs umount of a busy mount succeeded (lazy); output: $out"
+else
+  [[ -n $out ]] || fail "kvfs umount of a busy mount failed (exit $rc) without saying why"
+  is_mounted "$D1" || fail "kvfs umount failed (exit $rc) yet $D1 is no longer a working mount"
+  assert_file_eq "$D1/from-fstab" "fstab" "mount still serves after a refused umount"
+  it_umount "$D1"
+fi
+wait_daemon_gone "$D1" 20 || fail "daemon of $D1 still running after the umount"
+
+step "bad mount requests fail fast with a message and leave nothing mounted"
+rc=0
+out=$(run_bounded 30 "$KVFS_BIN" mount "$IT_TMP/no-such-store" "$D1" 2>&1) || rc=$?
+(( rc != 0 && rc != 124 )) || fail "kvfs mount of a missing store: exit $rc (expected a quick non-zero exit); output: $out"
+[[ -n $out ]] || fail "kvfs mount of a missing store failed silently"
+is_mounted "$D1" && fail "kvfs mount of a missing store left a mount on $D1"
+rc=0
+out=$(run_bounded 30 "$KVFS_BIN" mount "$STORE" "$IT_TMP/no-such-dir" 2>&1) || rc=$?
+(( rc != 0 && rc != 124 )) || fail "kvfs mount on a missing mount point: exit $rc; output: $out"
+[[ -n $out ]] || fail "kvfs mount on a missing mount point failed silently"
+rc=0
+out=$(run_bounded 30 mount -t kvfs "$IT_TMP/no-such-store" "$D1" 2>&1) || rc=$?
+(( rc != 0 && rc != 124 )) || fail "mount -t kvfs of a missing store: exit $rc; output: $out"
+is_mounted "$D1" && fail "mount -t kvfs of a missing store left a mount on $D1"
+no_daemon "$IT_TMP/no-such-store" || fail "a daemon for the missing store is running: $(pids_mentioning "$IT_TMP/no-such-store")"

@@ -104,6 +104,30 @@ b rm "$MNT/hl_a"
 assert_eq "2" "$(b stat -c %h "$MNT/hl_b")" "nlink after rm of one link"
 assert_file_eq "$MNT/into/hl_c" "shared+more" "content after rm of the first name"
 
+step "inode numbers stable while mounted (also after the kernel forgets them)"
+ino_file=$(b stat -c %i "$MNT/hl_b")
+ino_dir=$(b stat -c %i "$MNT/into")
+ino_deep=$(b stat -c %i "$deep/bottom")
+sync
+echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || log "cannot drop caches; inode check is weaker"
+assert_eq "$ino_file" "$(b stat -c %i "$MNT/hl_b")" "inode of hl_b after dropping caches"
+assert_eq "$ino_dir" "$(b stat -c %i "$MNT/into")" "inode of a directory after dropping caches"
+assert_eq "$ino_deep" "$(b stat -c %i "$deep/bottom")" "inode of a deep file after dropping caches"
+b mv "$MNT/hl_b" "$MNT/hl_b2"
+assert_eq "$ino_file" "$(b stat -c %i "$MNT/hl_b2")" "inode after rename"
+b mv "$MNT/hl_b2" "$MNT/hl_b"
+
+step "a directory of 3,000 entries: readdir, and rm -rf while reading it"
+bsh 'cd "$1" && mkdir big && cd big && for i in $(seq 1 3000); do : > "entry-with-a-longish-name-$i"; done' "$MNT"
+assert_eq "3000" "$(b ls -f "$MNT/big" | grep -c '^entry-')" "entries listed by ls -f"
+assert_eq "3000" "$(b ls "$MNT/big" | sort -u | wc -l | tr -d ' ')" "distinct names listed by ls"
+assert_eq "3000" "$(b "$PY" -c 'import os,sys; print(len(os.listdir(sys.argv[1])))' "$MNT/big")" "os.listdir count"
+# Delete every other entry, then list again: no duplicates, none missing.
+bsh 'cd "$1/big" && for i in $(seq 2 2 3000); do rm "entry-with-a-longish-name-$i"; done' "$MNT"
+assert_eq "1500" "$(b ls "$MNT/big" | sort -u | wc -l | tr -d ' ')" "entries after deleting every other one"
+b rm -rf "$MNT/big" || fail "rm -rf of a 1,500-entry directory failed"
+assert_missing "$MNT/big" "the big directory is still there after rm -rf"
+
 step "chmod 600"
 write_file "$MNT/secret" "key material"
 b chmod 600 "$MNT/secret"
