@@ -60,6 +60,20 @@ kv rm fresh >/dev/null || fail "kvfs rm fresh failed"
 expect_errno ENOENT stat "$MNT/fresh"
 if b ls "$MNT" | grep -qx fresh; then fail "ls still lists 'fresh' after kvfs rm"; fi
 
+step "names the kernel saw missing appear at once after kvfs set/mkdir"
+expect_errno ENOENT stat "$MNT/later"                  # a negative lookup, may be cached
+expect_errno ENOENT stat "$MNT/later-dir"
+kv set later "now here" >/dev/null || fail "kvfs set later failed"
+assert_file_eq "$MNT/later" "now here" "cat of a name looked up (missing) just before kvfs set"
+kv set later-dir/a/b "deep" >/dev/null || fail "kvfs set later-dir/a/b failed"
+assert_file_eq "$MNT/later-dir/a/b" "deep" "cat of a key whose directories kvfs set created"
+kv mkdir made-by-cli >/dev/null || fail "kvfs mkdir made-by-cli failed"
+[[ -d $MNT/made-by-cli ]] || fail "directory made by kvfs mkdir not visible on the mount"
+b ls "$MNT/later-dir" | grep -qx a || fail "ls of a CLI-created directory does not show its child"
+kv rm -r later-dir >/dev/null || fail "kvfs rm -r later-dir failed"
+expect_errno ENOENT stat "$MNT/later-dir/a/b"
+expect_errno ENOENT stat "$MNT/later-dir"
+
 step "mount rm -> kvfs get fails"
 b rm "$MNT/blob2"
 if kv get blob2 >/dev/null 2>&1; then fail "kvfs get blob2 succeeded after rm through the mount"; fi

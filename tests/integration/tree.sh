@@ -98,11 +98,16 @@ append_file "$MNT/hl_b" "+more"
 assert_file_eq "$MNT/hl_a" "shared+more" "write through one hard link, read through the other"
 b chmod 640 "$MNT/hl_b"
 assert_eq "640" "$(b stat -c %a "$MNT/hl_a")" "chmod through one link, mode through the other"
+b stat "$MNT/hl_a" >/dev/null
+b touch -d '2022-02-02 02:02:02 UTC' "$MNT/hl_b"
+assert_eq "$(date -u -d '2022-02-02 02:02:02' +%s)" "$(b stat -c %Y "$MNT/hl_a")" "utimensat through one link, mtime through the other"
+append_file "$MNT/hl_b" "!"
+assert_eq "12" "$(b stat -c %s "$MNT/hl_a")" "size through the other link after an append"
 b ln "$MNT/hl_a" "$MNT/into/hl_c"
 assert_eq "3" "$(b stat -c %h "$MNT/hl_b")" "nlink after a third link in another directory"
 b rm "$MNT/hl_a"
 assert_eq "2" "$(b stat -c %h "$MNT/hl_b")" "nlink after rm of one link"
-assert_file_eq "$MNT/into/hl_c" "shared+more" "content after rm of the first name"
+assert_file_eq "$MNT/into/hl_c" "shared+more!" "content after rm of the first name"
 
 step "inode numbers stable while mounted (also after the kernel forgets them)"
 ino_file=$(b stat -c %i "$MNT/hl_b")
