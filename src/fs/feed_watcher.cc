@@ -15,6 +15,7 @@ namespace kvfs::fs {
 namespace {
 
 constexpr size_t kBatch = 512;
+constexpr uint64_t kPage = 4096;
 constexpr int kPollMs = 200;
 // How long the watcher waits for one of the daemon's own writers to say whether
 // a seq it is committing is its own (normally microseconds).
@@ -109,6 +110,12 @@ Status FeedWatcher::ReadBatch(std::vector<Changed>* batch) {
         c.deleted = node->deleted;
         c.links = node->links;
         c.is_file = node->is_file();
+        c.size = node->size;
+        if (c.is_file && !c.deleted && node->size > 0 && fs_.config().writeback_cache &&
+            fs_.nodes().Known(c.ino)) {
+          const uint64_t page_start = (node->size - 1) / kPage * kPage;
+          KVFS_ASSIGN_OR_RETURN(c.tail, t.Read(c.ino, page_start, node->size - page_start));
+        }
       }
       batch->push_back(std::move(c));
     }
@@ -158,12 +165,12 @@ void FeedWatcher::Invalidate(const Changed& c) {
   std::vector<store::Link> still;
   // Only names whose binding changed are dropped: dropping a directory's
   // unchanged dentry would make getcwd() fail in a shell sitting inside it.
-  // Regular files are the exception: with the writeback cache the kernel keeps
+  // With the writeback cache, regular files are the exception: the kernel keeps
   // its own size and mtime of a cached file and ignores the daemon's, so the
   // file's dentries go, and with them (once no one has it open) the inode; the
   // next lookup then reads size and times afresh.
   for (const store::Link& l : known) {
-    if (Contains(live, l) && !c.is_file) {
+    if (Contains(live, l) && !(c.is_file && fs_.config().writeback_cache)) {
       still.push_back(l);
     } else {
       InvalidateEntry(l);
@@ -174,6 +181,22 @@ void FeedWatcher::Invalidate(const Changed& c) {
   }
   nodes.SetNames(c.ino, std::move(still));
   if (c.deleted) nodes.MarkDeleted(c.ino);
+  if (c.tail) PushSize(c);
+}
+
+// With the writeback cache the kernel keeps its own size for a file it holds
+// (open, or not yet evicted) and ignores the daemon's. Storing the file's last
+// page into the page cache is the one way to move that size: the kernel grows it
+// to the end of what was stored. (It cannot shrink it; see README.md.)
+void FeedWatcher::PushSize(const Changed& c) {
+  const uint64_t page_start = c.size - c.tail->size();
+  fuse_bufvec buf = FUSE_BUFVEC_INIT(c.tail->size());
+  buf.buf[0].mem = const_cast<char*>(c.tail->data());
+  const int rc = fuse_lowlevel_notify_store(session_, c.ino, static_cast<off_t>(page_start), &buf,
+                                            fuse_buf_copy_flags{});
+  if (rc != 0 && rc != -ENOENT) {
+    spdlog::debug("notify_store({}) failed: {}", c.ino, std::strerror(-rc));
+  }
 }
 
 }  // namespace kvfs::fs

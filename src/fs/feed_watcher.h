@@ -14,6 +14,7 @@
 // the daemon (write back dirty pages) while it invalidates.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,10 @@ class FeedWatcher {
     bool found = false;
     bool deleted = false;
     bool is_file = false;
+    // Writeback cache, a regular file the kernel holds: its size, and the content
+    // of its last page, to push into the kernel (see Invalidate).
+    uint64_t size = 0;
+    std::optional<std::string> tail;
     std::vector<store::Link> links;
   };
 
@@ -52,6 +57,7 @@ class FeedWatcher {
   Status ReadBatch(std::vector<Changed>* batch);
   void Invalidate(const Changed& c);
   void InvalidateEntry(const store::Link& link);
+  void PushSize(const Changed& c);
 
   Filesystem& fs_;
   fuse_session* session_;

@@ -33,7 +33,7 @@ struct FsConfig {
   unsigned max_write = 1 << 20;
   bool read_only = false;
   // Ask for the kernel's writeback cache (see MountOptions::writeback_cache).
-  bool writeback_cache = true;
+  bool writeback_cache = false;
 };
 
 class Filesystem {

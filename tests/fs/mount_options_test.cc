@@ -26,7 +26,9 @@ TEST(MountOptionsTest, ParsesOwnOptions) {
 
 TEST(MountOptionsTest, LaterValuesWin) {
   MountOptions o;
-  ASSERT_TRUE(ParseMountOptions("ro", &o).ok());
+  EXPECT_FALSE(o.writeback_cache);
+  ASSERT_TRUE(ParseMountOptions("ro,writeback_cache", &o).ok());
+  EXPECT_TRUE(o.writeback_cache);
   ASSERT_TRUE(ParseMountOptions("rw,no_writeback_cache", &o).ok());
   EXPECT_FALSE(o.read_only);
   EXPECT_FALSE(o.writeback_cache);
