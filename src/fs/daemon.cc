@@ -22,6 +22,7 @@
 #include "fs/feed_watcher.h"
 #include "fs/fuse_session.h"
 #include "fs/ops.h"
+#include "fs/unmount.h"
 
 namespace kvfs::fs {
 namespace {
@@ -263,6 +264,13 @@ int RunDaemon(const MountConfig& given) {
   if (char* real = realpath(config.mountpoint.c_str(), nullptr)) {
     config.mountpoint = real;
     free(real);
+  }
+  if (auto existing = FindMount(config.mountpoint);
+      existing && existing->fstype.starts_with("fuse")) {
+    std::fprintf(stderr, "kvfs: %s is already mounted (%s, %s); unmount it first: kvfs umount %s\n",
+                 config.mountpoint.c_str(), existing->source.c_str(), existing->fstype.c_str(),
+                 config.mountpoint.c_str());
+    return 1;
   }
   {
     // Opened and closed before forking (LMDB handles must not cross a fork), so a

@@ -91,17 +91,22 @@ std::vector<MountEntry> ParseMountInfo(std::string_view text) {
   return out;
 }
 
-Status Unmount(const std::string& mountpoint) {
+std::optional<MountEntry> FindMount(const std::string& mountpoint) {
   const std::string path = NormalPath(mountpoint);
   std::ifstream in("/proc/self/mountinfo");
   std::stringstream text;
   text << in.rdbuf();
-  const MountEntry* found = nullptr;
-  const auto mounts = ParseMountInfo(text.str());
-  for (const MountEntry& m : mounts) {
-    if (m.mount_point == path) found = &m;  // the last one is the top of a stack
+  std::optional<MountEntry> found;
+  for (MountEntry& m : ParseMountInfo(text.str())) {
+    if (m.mount_point == path) found = std::move(m);  // the last one is the top of a stack
   }
-  if (found == nullptr) return Status(Code::kNotFound, path + " is not mounted");
+  return found;
+}
+
+Status Unmount(const std::string& mountpoint) {
+  const std::string path = NormalPath(mountpoint);
+  const std::optional<MountEntry> found = FindMount(path);
+  if (!found) return Status(Code::kNotFound, path + " is not mounted");
   if (!found->fstype.starts_with("fuse")) {
     return Status(Code::kInvalid,
                   path + " is not a kvfs mount (it is " + found->fstype + "); use umount");

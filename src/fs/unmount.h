@@ -1,6 +1,7 @@
 #pragma once
 // Unmounting a kvfs mount (`kvfs umount`), and reading the kernel's mount table.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,9 @@ struct MountEntry {
 // Parses /proc/self/mountinfo text; octal escapes (\040 for a space) are decoded.
 // Malformed lines are skipped.
 std::vector<MountEntry> ParseMountInfo(std::string_view text);
+
+// The topmost mount at `mountpoint` (absolute, normalised), if any.
+std::optional<MountEntry> FindMount(const std::string& mountpoint);
 
 // Unmounts the FUSE mount at `mountpoint`: umount2() as root, fusermount3 -u
 // otherwise. kNotFound when nothing is mounted there, kInvalid when what is
