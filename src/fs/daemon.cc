@@ -1,6 +1,8 @@
 #include "fs/daemon.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "fs/feed_watcher.h"
@@ -182,6 +185,26 @@ class Syncer {
   std::jthread thread_;
 };
 
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread (and the threads it starts)
+// for its lifetime.
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
 // The daemon proper, in the process that serves the mount.
 int Serve(const MountConfig& config, Startup& startup) {
   const MountOptions& opts = config.options;
@@ -203,6 +226,9 @@ int Serve(const MountConfig& config, Startup& startup) {
   if (!mounted.ok()) return startup.Fail(mounted.status().message());
   std::unique_ptr<FuseSession> session = std::move(mounted).value();
 
+  // The helper threads start with the stop signals blocked, so SIGTERM always lands
+  // on a thread of libfuse's loop, which then ends (see fuse_set_signal_handlers).
+  std::optional<SignalsBlocked> blocked(std::in_place);
   auto watcher = std::make_unique<FeedWatcher>(fs, session->get(), config.store_dir);
   if (Status st = watcher->Start(); !st.ok()) {
     return startup.Fail("cannot watch the store for changes: " + st.message());
@@ -219,6 +245,7 @@ int Serve(const MountConfig& config, Startup& startup) {
           "serving the local store only");
     }
   }
+  blocked.reset();
   spdlog::info("mounted {} on {}; pid {}; notify socket {}", config.store_dir, config.mountpoint,
                getpid(), watcher->socket_path());
   startup.Ready();
