@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/sync_mount.h"
 #include "fs/daemon.h"
 #include "fs/mount_options.h"
 
@@ -102,6 +103,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "mount.kvfs: %s\n", st.message().c_str());
       return kExitUsage;
     }
+  }
+  // peer=/listen= (and those of STORE/kvfs.conf) start the sync layer in the daemon.
+  if (kvfs::Status st = kvfs::cli::AttachSyncToMount(&config); !st.ok()) {
+    std::fprintf(stderr, "mount.kvfs: %s\n", st.message().c_str());
+    return kExitUsage;
   }
   if (args.verbose) {
     std::fprintf(stderr, "mount.kvfs: mounting %s on %s with -o %s\n", config.store_dir.c_str(),

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 
 namespace kvfs::sync {
@@ -98,7 +99,9 @@ Status SyncService::Claim(Session* session, uint64_t node) {
     if (other == session || a.node != node || a.outgoing == mine.outgoing) continue;
     if (mine.outgoing) {
       mine.node = 0;
-      return Status(Code::kExists, "node " + std::to_string(node) +
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(node));
+      return Status(Code::kExists, std::string("node ") + hex +
                                        " is already connected to us; using that connection");
     }
     a.stop.request_stop();  // our outgoing one gives way to this inbound one
@@ -197,7 +200,7 @@ void SyncService::ConnectLoop(std::stop_token stop, HostPort target) {
   uint64_t target_node = 0;  // learned from the first session that got a HELLO
   while (!stop.stop_requested()) {
     // The peer dialled us and we give way to its connection (see Claim): wait.
-    if (target_node > store_.node_id() && InboundFrom(target_node)) {
+    if (target_node != 0 && store_.node_id() > target_node && InboundFrom(target_node)) {
       SleepFor(stop, options_.backoff_min);
       continue;
     }

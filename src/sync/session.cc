@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "crypto/frame.h"
 
 namespace kvfs::sync {
@@ -111,15 +113,15 @@ Status Session::Run(std::stop_token stop) {
   }
   socket_.Close();
   std::lock_guard lock(mu_);
+  const std::string who =
+      label_ + (peer_node_.load() ? " (node " + Hex(peer_node_.load()) + ")" : std::string());
   if (!error_) {
-    spdlog::info("sync with {} (node {}) ended cleanly", label_, Hex(peer_node_.load()));
+    spdlog::info("sync with {} ended cleanly", who);
     return Status::Ok();
   }
   if (options_.log_errors) {
     const auto level = error_->code() == Code::kExists ? spdlog::level::info : spdlog::level::warn;
-    spdlog::log(level, "sync with {}{}: {}; connection closed", label_,
-                peer_node_.load() ? " (node " + Hex(peer_node_.load()) + ")" : std::string(),
-                error_->message());
+    spdlog::log(level, "sync with {}: {}; connection closed", who, error_->message());
   }
   return *error_;
 }

@@ -153,8 +153,8 @@ Status Session::OnHello(const HelloMsg& m) {
                   "or with a copy of its directory; on the other machine run 'kvfs init' "
                   "and then 'kvfs key set' with this store's key");
   }
-  if (options_.on_peer) KVFS_RETURN_IF_ERROR(options_.on_peer(m.node));
   peer_node_ = m.node;
+  if (options_.on_peer) KVFS_RETURN_IF_ERROR(options_.on_peer(m.node));
   inbox_ = std::make_unique<Inbox>(store_, m.node);
   KVFS_ASSIGN_OR_RETURN(uint64_t cursor, inbox_->Cursor());
   KVFS_ASSIGN_OR_RETURN(uint64_t last, outbox_.LastSeq());

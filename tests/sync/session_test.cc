@@ -317,27 +317,43 @@ TEST_F(SyncSessionTest, ThreeStoresInAChainConverge) {
   ASSERT_TRUE(WaitUntil(converged));
 }
 
-TEST_F(SyncSessionTest, PeersDiallingEachOtherKeepOneConnection) {
-  ServeB();
+TEST_F(SyncSessionTest, ServicesDiallingEachOtherKeepOneConnection) {
+  // B's port is chosen first so each service can name the other.
+  uint16_t b_port;
+  {
+    auto probe = Listener::Listen(HostPort{"127.0.0.1", 0});
+    ASSERT_TRUE(probe.ok());
+    b_port = probe->port();
+  }
   SyncServiceOptions a_opts;
   a_opts.listen = "127.0.0.1:0";
-  a_opts.peers = {b_address_};
+  a_opts.peers = {"127.0.0.1:" + std::to_string(b_port)};
+  a_opts.backoff_min = 100ms;
   SyncService a_service(*a_, key_, a_opts);
   ASSERT_TRUE(a_service.Start().ok());
-  // Now B dials A as well (a second service on B's store).
   SyncServiceOptions b_opts;
+  b_opts.listen = "127.0.0.1:" + std::to_string(b_port);
   b_opts.peers = {"127.0.0.1:" + std::to_string(a_service.listen_port())};
-  SyncService b_dialler(*b_, key_, b_opts);
-  ASSERT_TRUE(b_dialler.Start().ok());
+  b_opts.backoff_min = 100ms;
+  SyncService b_service(*b_, key_, b_opts);
+  ASSERT_TRUE(b_service.Start().ok());
   ASSERT_TRUE(WriteFile(*a_, "one", "1").ok());
   ASSERT_TRUE(WriteFile(*b_, "two", "2").ok());
-  ASSERT_TRUE(WaitUntil([&] { return Snapshot(*a_) == Snapshot(*b_) && Snapshot(*a_).size() == 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return Snapshot(*a_).size() == 2 && Snapshot(*a_) == Snapshot(*b_); }));
   auto connected = [](const std::vector<PeerState>& peers) {
     int n = 0;
     for (const auto& p : peers) n += p.connected;
     return n;
   };
-  ASSERT_TRUE(WaitUntil([&] { return connected(a_service.Peers()) == 1; }));
+  // Settles to one connection, seen from both ends, and stays so.
+  ASSERT_TRUE(WaitUntil([&] {
+    return connected(a_service.Peers()) == 1 && connected(b_service.Peers()) == 1;
+  }));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(connected(a_service.Peers()), 1);
+  EXPECT_EQ(connected(b_service.Peers()), 1);
+  ASSERT_TRUE(WriteFile(*b_, "three", "3").ok());
+  ASSERT_TRUE(WaitUntil([&] { return ReadFile(*a_, "three").ok(); }));
 }
 
 TEST_F(SyncSessionTest, StopEndsEverythingPromptly) {

@@ -11,6 +11,7 @@
 #include "fs/daemon.h"
 #include "fs/mount_options.h"
 #include "fs/unmount.h"
+#include "sync_mount.h"
 
 namespace kvfs::cli {
 namespace {
@@ -35,6 +36,8 @@ int RunMount(CliContext& ctx, const MountArgs& args) {
       return ctx.Fail(st, "see 'kvfs mount --help'");
     }
   }
+  // peer=/listen= (and those of STORE/kvfs.conf) start the sync layer in the daemon.
+  if (Status st = AttachSyncToMount(&config); !st.ok()) return ctx.Fail(st);
   config.foreground = args.foreground;
   std::string level = ctx.globals().log_level;
   if (level.empty()) {
