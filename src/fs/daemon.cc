@@ -235,13 +235,15 @@ int Serve(const MountConfig& config, Startup& startup) {
   }
   auto syncer = std::make_unique<Syncer>(fs);
   std::unique_ptr<std::jthread> replication;
-  if (config.sync_runner) {
-    replication = std::make_unique<std::jthread>(
-        [&](std::stop_token stop) { config.sync_runner(*store, opts, stop); });
-  } else if (!opts.peers.empty() || !opts.listen.empty()) {
-    spdlog::warn(
-        "peer=/listen= given, but sync not configured in this build; "
-        "serving the local store only");
+  if (!opts.peers.empty() || !opts.listen.empty()) {
+    if (config.sync_runner) {
+      replication = std::make_unique<std::jthread>(
+          [&](std::stop_token stop) { config.sync_runner(*store, opts, stop); });
+    } else {
+      spdlog::warn(
+          "peer=/listen= given, but sync not configured in this build; "
+          "serving the local store only");
+    }
   }
   blocked.reset();
   spdlog::info("mounted {} on {}; pid {}; notify socket {}", config.store_dir, config.mountpoint,

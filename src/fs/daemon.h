@@ -10,7 +10,7 @@
 //     made by others, and answers NotifyMounts() nudges on STORE/run/mount-<pid>.sock;
 //   - the syncer: Store::Sync() about once a second when something was written,
 //     so commits (made with no_sync) reach the disk soon even without fsync;
-//   - the replication thread, when a SyncRunner is given.
+//   - the replication thread, when a SyncRunner is given and peers/listen are set.
 
 #include <functional>
 #include <stop_token>
@@ -23,10 +23,10 @@
 namespace kvfs::fs {
 
 // Runs the sync layer for a mount until `stop` is requested. Called on its own
-// thread once the mount is up, whenever it is set: it decides from `options`
-// (peer=, listen=) and the store's own configuration whether there is anything to
-// do, and logs its errors (the mount is already up). Changes it applies to `store`
-// reach the kernel through the feed watcher.
+// thread once the mount is up, when options.peers or options.listen is set (the
+// tools merge STORE/kvfs.conf into them first). It logs its own errors (the mount
+// is already up). Changes it applies to `store` reach the kernel through the feed
+// watcher.
 using SyncRunner =
     std::function<void(store::Store& store, const MountOptions& options, std::stop_token stop)>;
 
