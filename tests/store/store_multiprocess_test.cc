@@ -217,5 +217,76 @@ TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
+// The mount keeps its store open while the CLI writes: the mount must see the CLI's
+// commits at once, also after the CLI grew the map past the mount's.
+void SeeAnotherProcessWrites(bool read_only) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("s");
+  StoreOptions small;
+  small.initial_map_size = kMiB;
+  ASSERT_TRUE(Store::Create(dir, small).ok());
+  constexpr int kFiles = 40;
+  constexpr size_t kSize = 256 * 1024;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // The child is forked before this process opens the store, so it inherits no
+  // LMDB environment.
+  pid_t pid = Spawn(fds[0], [dir, small] {
+    auto store = Store::Open(dir, small);
+    if (!Check(store.status(), "open child")) return false;
+    for (int i = 0; i < kFiles; ++i) {
+      Status st = (*store)->Update([&](WriteTxn& w) {
+        KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "c" + std::to_string(i), {}));
+        return w.Write(f.ino, 0, Content(300, i, kSize)).status();
+      });
+      if (!Check(st, "child write")) return false;
+    }
+    return true;
+  });
+  ASSERT_GT(pid, 0);
+  StoreOptions mine = small;
+  mine.read_only = read_only;
+  auto store = Store::Open(dir, mine);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  const size_t first_map = (*store)->map_size();
+  size_t seen = 0;
+  Status st = (*store)->View([&](ReadTxn& r) {
+    KVFS_ASSIGN_OR_RETURN(auto entries, r.ListDir(kRootIno));
+    seen = entries.size();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(seen, 0u);
+  ASSERT_EQ(write(fds[1], "g", 1), 1);
+  close(fds[0]);
+  close(fds[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child failed";
+  // No reopen: the same environment reads everything the child wrote.
+  st = (*store)->View([&](ReadTxn& r) {
+    for (int i = 0; i < kFiles; ++i) {
+      KVFS_ASSIGN_OR_RETURN(Inode f, r.Lookup(kRootIno, "c" + std::to_string(i)));
+      KVFS_ASSIGN_OR_RETURN(std::string data, r.Read(f.ino, 0, kSize));
+      EXPECT_TRUE(data == Content(300, i, kSize)) << "file " << i;
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT((*store)->map_size(), first_map);  // adopted the child's larger map
+  if (!read_only) {
+    st = (*store)->Update([&](WriteTxn& w) { return w.Create(kRootIno, "parent", {}).status(); });
+    EXPECT_TRUE(st.ok()) << st.message();
+  }
+}
+
+TEST(StoreMultiprocessTest, OpenStoreSeesAnotherProcessWritesAndGrowth) {
+  SeeAnotherProcessWrites(false);
+}
+
+TEST(StoreMultiprocessTest, ReadOnlyStoreSeesAnotherProcessWritesAndGrowth) {
+  SeeAnotherProcessWrites(true);
+}
+
 }  // namespace
 }  // namespace kvfs::store

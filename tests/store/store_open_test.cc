@@ -47,6 +47,10 @@ TEST(StoreOpenTest, CreateThenOpen) {
   struct stat st;
   ASSERT_EQ(stat(dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+  for (const char* file : {"/data.mdb", "/lock.mdb"}) {
+    ASSERT_EQ(stat((StoreDbDir(dir) + file).c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
   auto store = Store::Open(dir);
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_NE((*store)->node_id(), 0u);
@@ -217,6 +221,33 @@ TEST(StoreOpenTest, FailedUpdateCommitsNothing) {
     return Status::Ok();
   });
   EXPECT_TRUE(again.ok()) << again.message();
+}
+
+TEST(StoreOpenTest, NoSyncStoreKeepsCommitsAndSyncs) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("s");
+  ASSERT_TRUE(Store::Create(dir).ok());
+  StoreOptions options;
+  options.no_sync = true;
+  {
+    auto store = Store::Open(dir, options);
+    ASSERT_TRUE(store.ok());
+    Status st = (*store)->Update([](WriteTxn& w) {
+      KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "f", {}));
+      return w.Write(f.ino, 0, "kept").status();
+    });
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_TRUE((*store)->Sync().ok());
+  }
+  auto store = Store::Open(dir);
+  ASSERT_TRUE(store.ok());
+  Status st = (*store)->View([](ReadTxn& r) {
+    KVFS_ASSIGN_OR_RETURN(Inode f, r.Resolve("f"));
+    KVFS_ASSIGN_OR_RETURN(std::string data, r.Read(f.ino, 0, 100));
+    EXPECT_EQ(data, "kept");
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.message();
 }
 
 }  // namespace
