@@ -57,9 +57,9 @@ struct Config {
   size_t size_mb = 1024;
   std::string parent;  // where the scratch directory goes
   bool no_sync = false;
-  int single_max = 20000;        // single puts: at most this many...
-  double single_seconds = 4.0;   // ...or this long, whichever comes first
-  int batched = 100000;          // values written by the batched puts (and read by gets)
+  int single_max = 20000;       // single puts: at most this many...
+  double single_seconds = 4.0;  // ...or this long, whichever comes first
+  int batched = 100000;         // values written by the batched puts (and read by gets)
   int batch_size = 1000;
   int gets = 200000;
 };

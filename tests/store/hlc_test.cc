@@ -137,8 +137,8 @@ TEST(HlcTest, ReceiveIsStrictlyGreaterUnderRandomInput) {
   HlcStamp last;
   for (int i = 0; i < 100000; ++i) {
     const uint64_t now = 5000 + rng() % 50;
-    HlcStamp remote = HlcStamp::Make(5000 + rng() % 50, static_cast<uint32_t>(rng() % (kMax + 1)),
-                                     rng() % 4);
+    HlcStamp remote =
+        HlcStamp::Make(5000 + rng() % 50, static_cast<uint32_t>(rng() % (kMax + 1)), rng() % 4);
     HlcStamp s = (rng() % 2) ? HlcReceive(now, last, remote, kNode) : HlcTick(now, last, kNode);
     ASSERT_GT(s, last) << "step " << i;
     last = s;

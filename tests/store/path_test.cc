@@ -10,9 +10,7 @@
 namespace kvfs::store {
 namespace {
 
-TEST(PathTest, NameOf255BytesIsAccepted) {
-  EXPECT_TRUE(ValidateName(std::string(255, 'a')).ok());
-}
+TEST(PathTest, NameOf255BytesIsAccepted) { EXPECT_TRUE(ValidateName(std::string(255, 'a')).ok()); }
 
 TEST(PathTest, NameOf256BytesIsTooLong) {
   EXPECT_EQ(ValidateName(std::string(256, 'a')).code(), Code::kNameTooLong);

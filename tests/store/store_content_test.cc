@@ -207,10 +207,14 @@ TEST_F(StoreContentTest, RandomOpsMatchModel) {
   const uint64_t span = 4 * kChunkSize + 1000;
   auto pick_len = [&]() -> size_t {
     switch (rng() % 4) {
-      case 0: return rng() % 16;
-      case 1: return rng() % kChunkSize;
-      case 2: return kChunkSize - 2 + rng() % 5;
-      default: return rng() % (2 * kChunkSize + 10);
+      case 0:
+        return rng() % 16;
+      case 1:
+        return rng() % kChunkSize;
+      case 2:
+        return kChunkSize - 2 + rng() % 5;
+      default:
+        return rng() % (2 * kChunkSize + 10);
     }
   };
   for (int op = 0; op < 300; ++op) {

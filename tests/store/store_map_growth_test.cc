@@ -42,8 +42,10 @@ TEST(StoreMapGrowthTest, GrowsFromOneMiBAndKeepsAllData) {
     Status st = store.Update([&](WriteTxn& w) {
       KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "big" + std::to_string(i), {}));
       KVFS_RETURN_IF_ERROR(w.Write(f.ino, 0, Block(kMiB, i)).status());
-      if (static_cast<int>(big.size()) == i) big.push_back(f.ino);
-      else big[i] = f.ino;  // a retried run: keep only the last
+      if (static_cast<int>(big.size()) == i)
+        big.push_back(f.ino);
+      else
+        big[i] = f.ino;  // a retried run: keep only the last
       return Status::Ok();
     });
     ASSERT_TRUE(st.ok()) << "file " << i << ": " << st.message();
@@ -170,8 +172,8 @@ TEST(StoreMapGrowthTest, ThreadsWriteAndReadWhileTheMapGrows) {
   Status v = store.View([&](ReadTxn& r) {
     for (int t = 0; t < kThreads; ++t) {
       for (int i = 0; i < kFiles; ++i) {
-        KVFS_ASSIGN_OR_RETURN(Inode f,
-                              r.Lookup(kRootIno, "t" + std::to_string(t) + "-" + std::to_string(i)));
+        KVFS_ASSIGN_OR_RETURN(
+            Inode f, r.Lookup(kRootIno, "t" + std::to_string(t) + "-" + std::to_string(i)));
         KVFS_ASSIGN_OR_RETURN(std::string data, r.Read(f.ino, 0, 100 * 1024));
         EXPECT_TRUE(data == Block(100 * 1024, t * 1000 + i));
       }

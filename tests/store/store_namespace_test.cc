@@ -254,8 +254,7 @@ TEST_F(StoreTest, RmdirNonEmptyIsNotEmpty) {
 TEST_F(StoreTest, RmdirOfFileIsNotDir) {
   ASSERT_TRUE(Create(kRootIno, "f").ok());
   EXPECT_EQ(Update([](WriteTxn& w) { return w.Rmdir(kRootIno, "f"); }).code(), Code::kNotDir);
-  EXPECT_EQ(Update([](WriteTxn& w) { return w.Rmdir(kRootIno, "nope"); }).code(),
-            Code::kNotFound);
+  EXPECT_EQ(Update([](WriteTxn& w) { return w.Rmdir(kRootIno, "nope"); }).code(), Code::kNotFound);
 }
 
 // --- hard links --------------------------------------------------------------
@@ -482,15 +481,13 @@ TEST_F(StoreTest, RenameDirectoryIntoItsOwnSubdirectoryIsInvalid) {
 TEST_F(StoreTest, RenameNoReplace) {
   ASSERT_TRUE(Create(kRootIno, "a").ok());
   ASSERT_TRUE(Create(kRootIno, "b").ok());
-  EXPECT_EQ(Rename(kRootIno, "a", kRootIno, "b", kRenameNoReplace).status().code(),
-            Code::kExists);
+  EXPECT_EQ(Rename(kRootIno, "a", kRootIno, "b", kRenameNoReplace).status().code(), Code::kExists);
   EXPECT_EQ(Names(kRootIno), (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(Rename(kRootIno, "a", kRootIno, "c", kRenameNoReplace).ok());
   EXPECT_EQ(Names(kRootIno), (std::vector<std::string>{"b", "c"}));
-  EXPECT_EQ(Rename(kRootIno, "b", kRootIno, "c", kRenameNoReplace | kRenameExchange)
-                .status()
-                .code(),
-            Code::kInvalid);
+  EXPECT_EQ(
+      Rename(kRootIno, "b", kRootIno, "c", kRenameNoReplace | kRenameExchange).status().code(),
+      Code::kInvalid);
 }
 
 TEST_F(StoreTest, RenameExchangeFiles) {

@@ -8,8 +8,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "store/store.h"
@@ -57,15 +57,15 @@ class TempDir {
   ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().message(); \
   lhs = std::move(tmp).value()
 
-#define KVFS_ASSERT_OK(expr)                                 \
-  do {                                                       \
-    ::kvfs::Status _test_st = (expr);                        \
+#define KVFS_ASSERT_OK(expr)                                           \
+  do {                                                                 \
+    ::kvfs::Status _test_st = (expr);                                  \
     ASSERT_TRUE(_test_st.ok()) << #expr << ": " << _test_st.message(); \
   } while (0)
 
-#define KVFS_EXPECT_OK(expr)                                 \
-  do {                                                       \
-    ::kvfs::Status _test_st = (expr);                        \
+#define KVFS_EXPECT_OK(expr)                                           \
+  do {                                                                 \
+    ::kvfs::Status _test_st = (expr);                                  \
     EXPECT_TRUE(_test_st.ok()) << #expr << ": " << _test_st.message(); \
   } while (0)
 
