@@ -98,6 +98,9 @@ Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
   if (parts & kPartContent) {
     inode.content_stamp = stamp;
     BumpVersion(inode.content_versions, node_id_);
+    // Writes through an fd still open on a deleted file came after its delete and no
+    // one else sees them: the delete has seen them, or sync would revive the file.
+    if (inode.deleted) inode.delete_versions = inode.content_versions;
   }
   if (parts & kPartDelete) {
     inode.delete_stamp = stamp;

@@ -169,5 +169,49 @@ TEST_F(StoreFeedTest, CountUnderCountsLiveObjects) {
   KVFS_EXPECT_OK(st);
 }
 
+// True when `seen` has every version `of` has (a >= b, slot by slot).
+bool Covers(const std::vector<VersionSlot>& seen, const std::vector<VersionSlot>& of) {
+  for (const VersionSlot& v : of) {
+    bool found = false;
+    for (const VersionSlot& s : seen) found |= s.node == v.node && s.counter >= v.counter;
+    if (!found) return false;
+  }
+  return true;
+}
+
+TEST_F(StoreFeedTest, UnlinkedOpenFileStaysDeletedWhenWrittenTo) {
+  // A program writes through an fd whose file was unlinked (a temp file pattern).
+  // Those writes are invisible to everyone else; they must not make the delete look
+  // as if it had missed an edit, which sync treats as "edit beats delete" and
+  // brings the file back on every peer.
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "tmp"));
+  ASSERT_TRUE(Write(f.ino, 0, "a").ok());
+  KVFS_ASSERT_OK(Update([](WriteTxn& w) { return w.Unlink(kRootIno, "tmp").status(); }));
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode tomb, Get(f.ino));
+  ASSERT_TRUE(tomb.deleted);
+  EXPECT_GT(tomb.delete_stamp, tomb.name_stamp);
+  EXPECT_TRUE(Covers(tomb.delete_versions, tomb.content_versions));
+  ASSERT_TRUE(Write(f.ino, 1, "b").ok());
+  ASSERT_TRUE(Truncate(f.ino, 5000).ok());
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode after, Get(f.ino));
+  EXPECT_TRUE(after.deleted);
+  EXPECT_EQ(after.size, 5000u);
+  EXPECT_GT(after.delete_stamp, after.name_stamp);
+  EXPECT_TRUE(Covers(after.delete_versions, after.content_versions));
+  EXPECT_EQ(Lookup(kRootIno, "tmp").status().code(), Code::kNotFound);
+}
+
+TEST_F(StoreFeedTest, DeleteSeesTheContentVersionsBeforeIt) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
+  ASSERT_TRUE(Write(f.ino, 0, "1").ok());
+  ASSERT_TRUE(Write(f.ino, 1, "2").ok());
+  KVFS_ASSERT_OK(Update([](WriteTxn& w) { return w.Unlink(kRootIno, "f").status(); }));
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode tomb, Get(f.ino));
+  EXPECT_EQ(tomb.delete_versions, tomb.content_versions);
+  EXPECT_EQ(tomb.content_versions, (std::vector<VersionSlot>{{store_->node_id(), 3}}));
+  EXPECT_EQ(tomb.delete_stamp, tomb.stamp);
+  EXPECT_LT(tomb.name_stamp, tomb.delete_stamp);
+}
+
 }  // namespace
 }  // namespace kvfs::store
