@@ -18,6 +18,8 @@ TEST_F(CliTest, MissingStoreIsNotFoundAndMentionsInit) {
                                              {"stat", "k"}}) {
     ExpectError(Kvfs(args), 1, "kvfs init");
   }
+  // set without VALUE looks for the store before it reads stdin.
+  ExpectError(Kvfs({"set", "k"}, "value on stdin"), 1, "kvfs init");
   EXPECT_FALSE(std::filesystem::exists(store_dir())) << "a failed command created the store";
 }
 

@@ -73,6 +73,10 @@ int RunSet(CliContext& ctx, const SetOptions& opts) {
     if (!parsed.ok()) return ctx.Fail(parsed.status());
     mode = *parsed;
   }
+  // Find the store before waiting on stdin: a missing store fails at once.
+  if (auto store = ctx.OpenStore(/*read_only=*/false); !store.ok()) {
+    return ctx.Fail(store.status());
+  }
   std::string stdin_value;
   if (opts.value_opt->count() == 0) {
     auto read = ReadStdin();
