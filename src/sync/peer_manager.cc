@@ -204,7 +204,8 @@ void SyncService::ConnectLoop(std::stop_token stop, HostPort target) {
       SleepFor(stop, options_.backoff_min);
       continue;
     }
-    auto socket = Socket::Connect(target, options_.connect_timeout);
+    auto socket = Socket::Connect(target, options_.connect_timeout, stop);
+    if (stop.stop_requested()) break;
     bool reached = false;
     if (!socket.ok()) {
       // Log the first failure loudly, the retries quietly.

@@ -234,6 +234,11 @@ Status Session::SendObject(const OutgoingObject& obj, bool* awaits_want) {
     }
   }
   *awaits_want = NeedsWant(m.object);
+  if (*awaits_want) {
+    // Before the OBJECT leaves, so the reader can check each WANT against it.
+    std::lock_guard lock(mu_);
+    awaiting_.emplace(m.object.state.oid, m.object.seq);
+  }
   KVFS_RETURN_IF_ERROR(Send(m));
   stats_.objects_sent += 1;
   for (const auto& [index, data] : m.object.inline_chunks) stats_.inline_bytes_sent += data.size();
@@ -358,7 +363,11 @@ Status Session::SenderLoop() {
       bool awaits_want = false;
       KVFS_RETURN_IF_ERROR(SendObject(obj, &awaits_want));
       sent_upto = obj.seq;
-      if (awaits_want) KVFS_RETURN_IF_ERROR(ServeWants(obj));
+      if (awaits_want) {
+        KVFS_RETURN_IF_ERROR(ServeWants(obj));
+        std::lock_guard lock(mu_);
+        awaiting_.reset();
+      }
       continue;
     }
     if (options_.until_synced) {

@@ -199,6 +199,7 @@ class Session {
   Phase phase_ = Phase::kAwaitHello;  // guarded by mu_
   std::deque<Message> control_;     // WANT/ACK for the sender; guarded by mu_
   std::deque<WantMsg> wants_;       // peer's WANTs; guarded by mu_
+  std::optional<std::pair<ObjectId, uint64_t>> awaiting_;  // OBJECT awaiting WANT; mu_
   uint64_t peer_cursor_start_ = 0;  // the peer's first ACK; guarded by mu_
   uint64_t peer_acked_ = 0;         // guarded by mu_
   uint64_t peer_head_ = 0;          // guarded by mu_

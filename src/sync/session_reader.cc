@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "crypto/frame.h"
@@ -61,8 +62,9 @@ void Session::ReaderLoop() {
         phase == Phase::kStreaming ? options_.idle_timeout : options_.handshake_timeout;
     const auto idle = std::chrono::duration_cast<milliseconds>(Clock::now() - last_rx);
     if (idle >= limit) {
-      return Fail(Status(Code::kBusy, "no message from the peer for " +
-                                          std::to_string(idle.count() / 1000) + " s"));
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(idle.count()) / 1000);
+      return Fail(Status(Code::kBusy, std::string("no message from the peer for ") + secs + " s"));
     }
     auto got = socket_.ReadSome(buf.data(), buf.size(), std::min(kReadSlice, limit - idle));
     if (!got.ok()) {
@@ -125,9 +127,13 @@ Status Session::HandleFrame(const std::string& frame) {
     case MessageType::kHello: return Unexpected("HELLO", "sent twice");
     case MessageType::kObject: return OnObject(std::get<ObjectMsg>(message));
     case MessageType::kWant: {
+      WantMsg& want = std::get<WantMsg>(message);
       std::lock_guard lock(mu_);
+      if (!awaiting_ || awaiting_->first != want.oid || awaiting_->second != want.seq) {
+        return Unexpected("WANT", "for " + want.oid.ToString() + ", which was not offered");
+      }
       if (wants_.size() >= kMaxQueuedWants) return Unexpected("WANT", "too many outstanding");
-      wants_.push_back(std::move(std::get<WantMsg>(message)));
+      wants_.push_back(std::move(want));
       cv_.notify_all();
       return Status::Ok();
     }

@@ -159,7 +159,8 @@ void Socket::ShutdownRead() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RD);
 }
 
-Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout) {
+Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout,
+                               std::stop_token stop) {
   KVFS_ASSIGN_OR_RETURN(AddrInfoPtr addrs, Resolve(target, /*passive=*/false));
   const auto deadline = Clock::now() + timeout;
   Status last(Code::kIo, "no address for " + target.ToString());
@@ -179,8 +180,14 @@ Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout) {
       continue;
     }
     if (rc != 0) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      const int ready = WaitFor(sock.fd(), POLLOUT, std::max(left, milliseconds(0)));
+      int ready = 0;
+      for (;;) {
+        if (stop.stop_requested()) return Status(Code::kIo, "stopped");
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) break;
+        ready = WaitFor(sock.fd(), POLLOUT, std::min(left, kStopSlice));
+        if (ready != 0) break;
+      }
       if (ready <= 0) {
         last = ready == 0 ? Status(Code::kBusy, "connecting to " + target.ToString() +
                                                     " timed out after " +

@@ -40,8 +40,9 @@ class Socket {
 
   // Connects to the first address of `target` that answers within `timeout` in all.
   // kNotFound when the name does not resolve; kIo (with the reason) when no address
-  // accepts, kBusy on timeout.
-  static Result<Socket> Connect(const HostPort& target, std::chrono::milliseconds timeout);
+  // accepts or `stop` is requested meanwhile, kBusy on timeout.
+  static Result<Socket> Connect(const HostPort& target, std::chrono::milliseconds timeout,
+                                std::stop_token stop = {});
 
   bool valid() const { return fd_ >= 0; }
   int fd() const { return fd_; }

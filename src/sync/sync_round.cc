@@ -13,7 +13,7 @@ Result<SyncRoundResult> SyncOnce(store::Store& store, const crypto::StoreKey& ke
   KVFS_ASSIGN_OR_RETURN(HostPort target, ParseHostPort(peer));
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   auto connect_timeout = std::min(options.connect_timeout, options.timeout);
-  auto socket = Socket::Connect(target, connect_timeout);
+  auto socket = Socket::Connect(target, connect_timeout, stop);
   if (!socket.ok()) {
     return Status(socket.status().code(),
                   socket.status().message() + "; check that kvfs serve (or a mount with "

@@ -16,8 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/frame.h"
+#include "crypto/handshake.h"
 #include "crypto/store_key.h"
 #include "store/store.h"
+#include "sync/messages.h"
 #include "sync/socket.h"
 
 namespace kvfs::sync::testing {
@@ -246,6 +249,62 @@ class TcpProxy {
   std::atomic<uint64_t> forwarded_{0};
   std::atomic<bool> faulted_{false};
   std::jthread thread_;
+};
+
+// A hand-driven peer: does the real handshake with the real key, then sends whatever
+// a test wants, well-formed or not, sealed in the real channel. For tests of how a
+// session treats a member that misbehaves.
+class RawPeer {
+ public:
+  Status Connect(uint16_t port, const crypto::StoreKey& key) {
+    KVFS_ASSIGN_OR_RETURN(socket_, Socket::Connect(HostPort{"127.0.0.1", port}, std::chrono::seconds(5)));
+    auto hs = crypto::Handshake::Initiator(key);
+    KVFS_RETURN_IF_ERROR(SendFrame(hs.Hello()));
+    KVFS_ASSIGN_OR_RETURN(std::string hello, ReadFrame());
+    KVFS_ASSIGN_OR_RETURN(std::string confirm, hs.ReceiveHello(hello));
+    KVFS_RETURN_IF_ERROR(SendFrame(confirm));
+    KVFS_ASSIGN_OR_RETURN(std::string peer_confirm, ReadFrame());
+    KVFS_ASSIGN_OR_RETURN(channel_, hs.Finish(peer_confirm));
+    return Status::Ok();
+  }
+  Status SendPlain(std::string_view plaintext) {
+    KVFS_ASSIGN_OR_RETURN(std::string sealed, channel_->Seal(plaintext));
+    return SendFrame(sealed);
+  }
+  Status Send(const Message& m) { return SendPlain(EncodeMessage(m)); }
+  // The next message from the session, or an error when it closed the connection.
+  Result<Message> Receive() {
+    KVFS_ASSIGN_OR_RETURN(std::string frame, ReadFrame());
+    KVFS_ASSIGN_OR_RETURN(std::string plain, channel_->Open(frame));
+    return DecodeMessage(plain);
+  }
+  // Reads until the session closes the connection; false if it did not within 15 s.
+  bool WaitClosed() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto frame = ReadFrame();
+      if (!frame.ok() && frame.status().code() != Code::kBusy) return true;
+    }
+    return false;
+  }
+
+ private:
+  Status SendFrame(std::string_view payload) {
+    KVFS_ASSIGN_OR_RETURN(std::string frame, crypto::EncodeFrame(payload));
+    return socket_.WriteAll(frame, std::chrono::seconds(5));
+  }
+  Result<std::string> ReadFrame() {
+    std::string prefix, payload;
+    KVFS_RETURN_IF_ERROR(socket_.ReadExact(4, &prefix, std::chrono::seconds(5)));
+    uint32_t len = 0;
+    for (char c : prefix) len = (len << 8) | static_cast<uint8_t>(c);
+    if (len > crypto::kMaxFrameCiphertext) return Status(Code::kCorruption, "frame too big");
+    KVFS_RETURN_IF_ERROR(socket_.ReadExact(len, &payload, std::chrono::seconds(5)));
+    return payload;
+  }
+
+  Socket socket_;
+  std::unique_ptr<crypto::SecureChannel> channel_;
 };
 
 }  // namespace kvfs::sync::testing

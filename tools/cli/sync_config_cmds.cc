@@ -121,8 +121,8 @@ int RunKeySet(CliContext& ctx, const KeySetArgs& args) {
   // Checked before the store is touched; the message never repeats the input.
   auto key = crypto::DecodeStoreKey(text);
   if (!key.ok()) {
-    return ctx.Fail(key.status(), "give the whole text 'kvfs key show' prints on the other "
-                                  "machine (kvfs1-...)");
+    return ctx.Fail(Status(key.status().code(),
+                           "not a store key: " + key.status().message() + "; nothing was changed"));
   }
   auto dir = CheckedStoreDir(ctx);
   if (!dir.ok()) return ctx.Fail(dir.status());

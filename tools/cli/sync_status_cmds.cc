@@ -84,8 +84,10 @@ int RunStatus(CliContext& ctx, const std::string& store_arg) {
                         (p.live ? ", connected" : ", not connected") +
                         ", last contact " + Contact(p.contact.last_contact_ms) +
                         ", pending out " + std::to_string(p.pending_out) +
-                        (p.pending_out_capped ? "+" : "") + " objects" +
-                        ", pending in up to " + std::to_string(p.pending_in) + " changes";
+                        (p.pending_out_capped ? "+" : "") +
+                        ", pending in " +
+                        (p.pending_in ? "up to " + std::to_string(p.pending_in) + " changes"
+                                      : std::string("0"));
     line("peer " + Hex64(p.contact.node), value);
   }
   for (const std::string& configured : config.peers) {

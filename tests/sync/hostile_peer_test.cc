@@ -1,0 +1,233 @@
+// A peer that holds the store key but misbehaves: silent, malformed, out of order,
+// answering what was never asked. The session closes the connection, applies nothing
+// of the bad message, and the service keeps serving.
+#include <gtest/gtest.h>
+
+#include "crypto/store_key.h"
+#include "sync/exchange.h"
+#include "sync/peer_manager.h"
+#include "sync/sync_round.h"
+#include "sync_test_util.h"
+
+namespace kvfs::sync {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::LastSeq;
+using testing::ReadFile;
+using testing::RawPeer;
+using testing::Snapshot;
+using testing::WriteFile;
+
+constexpr uint64_t kFakeNode = 0x1234567890abcdefULL;
+
+class HostilePeerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = crypto::GenerateStoreKey();
+    b_ = testing::MakeStore(dir_.path() + "/b");
+    ASSERT_TRUE(b_);
+    ASSERT_TRUE(WriteFile(*b_, "keep/me", "b's data").ok());
+    SyncServiceOptions opts;
+    opts.listen = "127.0.0.1:0";
+    opts.session.idle_timeout = 800ms;
+    opts.session.handshake_timeout = 800ms;
+    service_ = std::make_unique<SyncService>(*b_, key_, opts);
+    ASSERT_TRUE(service_->Start().ok());
+    before_ = Snapshot(*b_);
+    seq_before_ = LastSeq(*b_);
+  }
+
+  // Handshake, then HELLO and ACK as a well-behaved peer would.
+  void Greet(RawPeer& peer) {
+    Status st = peer.Connect(service_->listen_port(), key_);
+    ASSERT_TRUE(st.ok()) << st.message();
+    ASSERT_TRUE(peer.Send(HelloMsg{kProtocolVersion, kFakeNode, 5}).ok());
+    auto hello = peer.Receive();
+    ASSERT_TRUE(hello.ok()) << hello.status().message();
+    EXPECT_EQ(std::get<HelloMsg>(*hello).node, b_->node_id());
+    auto ack = peer.Receive();
+    ASSERT_TRUE(ack.ok()) << ack.status().message();
+    EXPECT_EQ(std::get<AckMsg>(*ack).cursor, 0u);  // B has applied nothing of ours yet
+    ASSERT_TRUE(peer.Send(AckMsg{0, 0}).ok());
+  }
+
+  // The next WANT from B (B also streams its own objects to us meanwhile).
+  static WantMsg NextWant(RawPeer& peer) {
+    for (int i = 0; i < 20; ++i) {
+      auto m = peer.Receive();
+      EXPECT_TRUE(m.ok()) << m.status().message();
+      if (!m.ok()) break;
+      if (const auto* w = std::get_if<WantMsg>(&*m)) return *w;
+    }
+    ADD_FAILURE() << "no WANT";
+    return WantMsg{};
+  }
+
+  void ExpectUnchanged() {
+    EXPECT_EQ(Snapshot(*b_), before_);
+    EXPECT_EQ(LastSeq(*b_), seq_before_);
+  }
+
+  // The service still serves a good peer afterwards.
+  void ExpectStillServing() {
+    auto a = testing::MakeStore(dir_.path() + "/a");
+    ASSERT_TRUE(a);
+    SyncRoundOptions opts;
+    opts.timeout = 30s;
+    auto round = SyncOnce(*a, key_, "127.0.0.1:" + std::to_string(service_->listen_port()), opts);
+    ASSERT_TRUE(round.ok()) << round.status().message();
+    EXPECT_EQ(ReadFile(*a, "keep/me").value(), "b's data");
+  }
+
+  // A real object of another store, as its Outbox sends it.
+  std::vector<OutgoingObject> ForeignObjects(const std::string& content) {
+    auto other = testing::MakeStore(dir_.path() + "/other" + std::to_string(++others_));
+    EXPECT_TRUE(WriteFile(*other, "foreign", content).ok());
+    Outbox outbox(*other);
+    auto objects = outbox.Next(0, 100);
+    EXPECT_TRUE(objects.ok());
+    others_stores_.push_back(std::move(other));
+    return objects.ok() ? *objects : std::vector<OutgoingObject>{};
+  }
+
+  testing::Scratch dir_;
+  crypto::StoreKey key_;
+  std::unique_ptr<store::Store> b_;
+  std::unique_ptr<SyncService> service_;
+  testing::Tree before_;
+  uint64_t seq_before_ = 0;
+  int others_ = 0;
+  std::vector<std::unique_ptr<store::Store>> others_stores_;
+};
+
+TEST_F(HostilePeerTest, SilentAfterHandshakeIsDroppedAtTheTimeout) {
+  RawPeer peer;
+  ASSERT_TRUE(peer.Connect(service_->listen_port(), key_).ok());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(peer.WaitClosed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, SilentWhileStreamingIsDroppedAtTheIdleTimeout) {
+  RawPeer peer;
+  Greet(peer);
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+  ExpectStillServing();
+}
+
+TEST_F(HostilePeerTest, MalformedMessageClosesAndAppliesNothing) {
+  RawPeer peer;
+  Greet(peer);
+  ASSERT_TRUE(peer.SendPlain(std::string("\x02") + std::string(40, '\x7f')).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+  ExpectStillServing();
+}
+
+TEST_F(HostilePeerTest, UnknownMessageTypeCloses) {
+  RawPeer peer;
+  Greet(peer);
+  ASSERT_TRUE(peer.SendPlain("\x63hello").ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, WrongProtocolVersionIsRefused) {
+  RawPeer peer;
+  ASSERT_TRUE(peer.Connect(service_->listen_port(), key_).ok());
+  ASSERT_TRUE(peer.Send(HelloMsg{99, kFakeNode, 0}).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, ObjectBeforeHelloCloses) {
+  RawPeer peer;
+  ASSERT_TRUE(peer.Connect(service_->listen_port(), key_).ok());
+  auto objects = ForeignObjects("x");
+  ASSERT_FALSE(objects.empty());
+  ASSERT_TRUE(peer.Send(ObjectMsg{objects.back()}).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, SecondHelloCloses) {
+  RawPeer peer;
+  Greet(peer);
+  ASSERT_TRUE(peer.Send(HelloMsg{kProtocolVersion, kFakeNode, 5}).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, ChunkNobodyAskedForCloses) {
+  RawPeer peer;
+  Greet(peer);
+  ASSERT_TRUE(peer.Send(ChunkMsg{ObjectId{kFakeNode, 9}, 0, HlcStamp{1, kFakeNode}, "zz"}).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, WantForSomethingNeverOfferedCloses) {
+  RawPeer peer;
+  Greet(peer);
+  ASSERT_TRUE(peer.Send(WantMsg{ObjectId{1, 2}, 3, false, {0}}).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, RepeatedObjectSeqCloses) {
+  RawPeer peer;
+  Greet(peer);
+  auto objects = ForeignObjects("inline bytes");
+  ASSERT_FALSE(objects.empty());
+  const OutgoingObject& file = objects.back();  // the file, after the root
+  ASSERT_FALSE(NeedsWant(file));
+  ASSERT_TRUE(peer.Send(ObjectMsg{file}).ok());
+  ASSERT_TRUE(peer.Send(ObjectMsg{file}).ok());  // same seq again: not allowed
+  EXPECT_TRUE(peer.WaitClosed());
+  // The first one was a complete, valid object: it was applied, atomically.
+  EXPECT_EQ(ReadFile(*b_, "foreign").value(), "inline bytes");
+}
+
+TEST_F(HostilePeerTest, ChunkWithAnotherStampThanAnnouncedCloses) {
+  RawPeer peer;
+  Greet(peer);
+  auto objects = ForeignObjects(testing::Pattern(300000, 4));  // over the inline limit
+  ASSERT_FALSE(objects.empty());
+  const OutgoingObject& file = objects.back();
+  ASSERT_TRUE(NeedsWant(file));
+  ASSERT_TRUE(peer.Send(ObjectMsg{file}).ok());
+  const WantMsg w = NextWant(peer);
+  ASSERT_FALSE(w.indexes.empty());
+  ChunkMsg forged{file.state.oid, w.indexes[0], HlcStamp{1, 1}, std::string(1000, 'f')};
+  ASSERT_TRUE(peer.Send(forged).ok());
+  EXPECT_TRUE(peer.WaitClosed());
+  ExpectUnchanged();
+}
+
+TEST_F(HostilePeerTest, ChunkGoneSkipsTheObjectAndMovesTheCursor) {
+  RawPeer peer;
+  Greet(peer);
+  auto objects = ForeignObjects(testing::Pattern(300000, 6));
+  const OutgoingObject& file = objects.back();
+  ASSERT_TRUE(peer.Send(ObjectMsg{file}).ok());
+  const WantMsg w = NextWant(peer);
+  ASSERT_FALSE(w.indexes.empty());
+  ASSERT_TRUE(peer.Send(ChunkGoneMsg{file.state.oid, w.indexes[0]}).ok());
+  // B answers with an ACK whose cursor is past the skipped object.
+  bool acked = false;
+  for (int i = 0; i < 20 && !acked; ++i) {
+    auto m = peer.Receive();
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    if (const auto* ack = std::get_if<AckMsg>(&*m)) acked = ack->cursor == file.seq;
+  }
+  EXPECT_TRUE(acked);
+  EXPECT_FALSE(ReadFile(*b_, "foreign").ok());
+  Inbox inbox(*b_, kFakeNode);
+  EXPECT_EQ(inbox.Cursor().value(), file.seq);
+}
+
+}  // namespace
+}  // namespace kvfs::sync
