@@ -51,6 +51,7 @@ Status FeedWatcher::Start() {
   if (mkdir(run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status(Code::kIo, "cannot create " + run_dir + ": " + std::strerror(errno));
   }
+  RemoveStaleSockets(store_dir_);
   socket_path_ = MountSocketPath(store_dir_, getpid());
   listen_fd_ = ListenUnixSocket(socket_path_, 64);
   if (listen_fd_ < 0) {

@@ -97,6 +97,20 @@ bool NudgeOne(const std::string& path, pid_t pid, Clock::time_point deadline) {
   return acked;
 }
 
+std::vector<std::pair<std::string, pid_t>> ListSockets(const std::string& store_dir) {
+  const std::string run_dir = MountRunDir(store_dir);
+  std::vector<std::pair<std::string, pid_t>> sockets;
+  if (DIR* d = opendir(run_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (pid_t pid = PidOfSocketName(e->d_name); pid > 0) {
+        sockets.emplace_back(run_dir + "/" + e->d_name, pid);
+      }
+    }
+    closedir(d);
+  }
+  return sockets;
+}
+
 }  // namespace
 
 std::string MountRunDir(const std::string& store_dir) { return store_dir + "/run"; }
@@ -137,19 +151,15 @@ int ListenUnixSocket(const std::string& path, int backlog) {
   return fd;
 }
 
+void RemoveStaleSockets(const std::string& store_dir) {
+  for (const auto& [path, pid] : ListSockets(store_dir)) {
+    if (kill(pid, 0) != 0 && errno == ESRCH) unlink(path.c_str());
+  }
+}
+
 void NotifyMounts(const std::string& store_dir, std::chrono::milliseconds timeout) {
   const Clock::time_point deadline = Clock::now() + timeout;
-  const std::string run_dir = MountRunDir(store_dir);
-  std::vector<std::pair<std::string, pid_t>> sockets;
-  if (DIR* d = opendir(run_dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      if (pid_t pid = PidOfSocketName(e->d_name); pid > 0) {
-        sockets.emplace_back(run_dir + "/" + e->d_name, pid);
-      }
-    }
-    closedir(d);
-  }
-  for (const auto& [path, pid] : sockets) {
+  for (const auto& [path, pid] : ListSockets(store_dir)) {
     if (pid == getpid()) continue;  // a daemon never waits for itself
     NudgeOne(path, pid, deadline);
   }

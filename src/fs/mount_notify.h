@@ -26,6 +26,10 @@ std::string MountSocketPath(const std::string& store_dir, pid_t pid);
 void NotifyMounts(const std::string& store_dir,
                   std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
+// Removes the sockets of daemons that are gone (killed with -9); a starting
+// daemon calls it.
+void RemoveStaleSockets(const std::string& store_dir);
+
 // Low-level pieces shared with the daemon. Unix socket paths are limited to 107
 // bytes; longer ones are reached through /proc/self/fd of their directory.
 // Both return a socket fd (SOCK_CLOEXEC) or -1 with errno set.
