@@ -28,12 +28,27 @@ Status DoCreate(Filesystem& fs, const fuse_ctx* ctx, store::Ino parent, std::str
   });
 }
 
-Status DoOpen(Filesystem& fs, store::Ino ino) {
-  return fs.View([&](store::ReadTxn& t) -> Status {
+Status CheckOpenable(const store::Inode& node) {
+  if (node.is_dir()) return Status(Code::kIsDir, "is a directory");
+  if (!node.is_file()) return Status(Code::kInvalid, "not a regular file");
+  return Status::Ok();
+}
+
+// libfuse asks for FUSE_CAP_ATOMIC_O_TRUNC, so the kernel leaves O_TRUNC to open:
+// the truncation is part of the same transaction.
+Status DoOpen(Filesystem& fs, store::Ino ino, int flags) {
+  if (!(flags & O_TRUNC)) {
+    return fs.View([&](store::ReadTxn& t) -> Status {
+      KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+      return CheckOpenable(node);
+    });
+  }
+  return fs.Update([&](store::WriteTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
-    if (node.is_dir()) return Status(Code::kIsDir, "is a directory");
-    if (!node.is_file()) return Status(Code::kInvalid, "not a regular file");
-    return Status::Ok();
+    KVFS_RETURN_IF_ERROR(CheckOpenable(node));
+    store::AttrChange change;
+    change.size = 0;
+    return t.SetAttr(ino, change).status();
   });
 }
 
@@ -100,7 +115,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
 // Valid replies: fuse_reply_open, fuse_reply_err
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guarded(req, "open", [&](Reply& r) {
-    Status st = DoOpen(r.fs(), ino);
+    Status st = DoOpen(r.fs(), ino, fi->flags);
     if (!st.ok()) return r.Err(st);
     PrepareOpen(fi);
     r.fs().nodes().Open(ino);
