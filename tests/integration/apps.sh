@@ -221,7 +221,9 @@ fi
 step "durability: closed and fsynced data survive kill -9 of the daemon"
 write_file "$MNT/closed.txt" "closed before the crash"
 rm -f "$IT_TMP/synced"
-run_bounded 60 "$PY" - "$MNT/fsynced.bin" "$IT_TMP/synced" <<'EOF2' &
+# (timeout itself in the background, so that $! is its pid and killing it
+# ends the writer too)
+timeout -k 5 60 "$PY" - "$MNT/fsynced.bin" "$IT_TMP/synced" <<'EOF2' &
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 os.write(fd, b"S" * 100000)

@@ -220,8 +220,16 @@ it_setup() {
   trap 'log "interrupted"; exit 130' INT TERM
   # Watchdog: the whole script is bounded too. It TERMs the script, whose trap
   # then unmounts and cleans up.
-  # (sleep gets no copy of our stdout/stderr, so it cannot hold a pipe open.)
-  ( sleep "$IT_DEADLINE" </dev/null >/dev/null 2>&1; log "watchdog: ${IT_DEADLINE}s deadline passed"; kill -TERM $$ ) &
+  # The sleep gets no copy of our stdout/stderr (it cannot hold a pipe open)
+  # and is killed with the watchdog.
+  (
+    trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    sleep "$IT_DEADLINE" </dev/null >/dev/null 2>&1 &
+    s=$!
+    wait "$s"
+    log "watchdog: ${IT_DEADLINE}s deadline passed"
+    kill -TERM $$
+  ) &
   IT_WATCHDOG=$!
   step "kvfs init $STORE"
   local out
