@@ -46,6 +46,31 @@ bsh 'printf abcdefghij | dd of="$1" bs=1 seek=70000 status=none conv=notrunc' "$
 bsh '{ head -c 100 /dev/zero; printf 0123456789; head -c 69890 /dev/zero; printf abcdefghij; } > "$1"' "$IT_TMP/holes"
 assert_same_file "$IT_TMP/holes" "$MNT/holes" "two small writes with holes around them"
 
+step "offsets past 4 GiB (a 5 GiB sparse file)"
+out=$(b "$PY" - "$MNT/huge" <<'EOF2'
+import os, sys
+p = sys.argv[1]
+G = 1 << 30
+fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"low", 1000)
+os.pwrite(fd, b"past-4G", 4 * G + 12345)
+os.pwrite(fd, b"end", 5 * G - 3)
+os.close(fd)
+fd = os.open(p, os.O_RDONLY)
+st = os.fstat(fd)
+res = [st.st_size,
+       os.pread(fd, 3, 1000) == b"low",
+       os.pread(fd, 7, 4 * G + 12345) == b"past-4G",
+       os.pread(fd, 3, 5 * G - 3) == b"end",
+       os.pread(fd, 4096, 3 * G) == bytes(4096),        # in the hole
+       os.pread(fd, 7, 12345) == bytes(7)]              # 4 GiB below the write: no aliasing
+os.close(fd)
+print(*res)
+EOF2
+) || fail "5 GiB sparse file probe failed: $out"
+assert_eq "$((5 * 1024 * 1024 * 1024)) True True True True True" "$out" "size and bytes of a 5 GiB sparse file"
+b rm "$MNT/huge"
+
 step "truncate -s shrink / grow"
 head -c 200000 /dev/urandom >"$IT_TMP/t"
 b cp "$IT_TMP/t" "$MNT/t"

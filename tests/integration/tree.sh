@@ -133,6 +133,25 @@ assert_eq "1500" "$(b ls "$MNT/big" | sort -u | wc -l | tr -d ' ')" "entries aft
 b rm -rf "$MNT/big" || fail "rm -rf of a 1,500-entry directory failed"
 assert_missing "$MNT/big" "the big directory is still there after rm -rf"
 
+step "an unlinked file stays usable through its open descriptor"
+out=$(b "$PY" - "$MNT/unlinked" <<'EOF2'
+import os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"before unlink;")
+os.unlink(p)
+gone = not os.path.exists(p)
+os.write(fd, b"after unlink")
+os.lseek(fd, 0, 0)
+data = os.read(fd, 100)
+size = os.fstat(fd).st_size
+os.close(fd)
+print(gone, data.decode(), size, os.path.exists(p))
+EOF2
+) || fail "unlinked-open probe failed: $out"
+assert_eq "True before unlink;after unlink 26 False" "$out" "write/read/fstat through an fd whose name was unlinked"
+if kv get unlinked >/dev/null 2>&1; then fail "kvfs get still finds an unlinked file"; fi
+
 step "chmod 600"
 write_file "$MNT/secret" "key material"
 b chmod 600 "$MNT/secret"
