@@ -152,6 +152,38 @@ EOF2
 assert_eq "True before unlink;after unlink 26 False" "$out" "write/read/fstat through an fd whose name was unlinked"
 if kv get unlinked >/dev/null 2>&1; then fail "kvfs get still finds an unlinked file"; fi
 
+step "four processes creating, renaming, deleting and appending at once"
+cat >"$IT_TMP/stress.py" <<'EOF2'
+import os, sys
+w, d = int(sys.argv[1]), sys.argv[2]
+for i in range(500):
+    p = os.path.join(d, "w%d-%d" % (w, i))
+    with open(p, "wb") as f:
+        f.write(os.urandom(100 + i))
+    os.rename(p, p + ".r")
+    if i % 3 == 0:
+        os.unlink(p + ".r")
+    os.makedirs(os.path.join(d, "dir%d" % w, str(i % 7)), exist_ok=True)
+    with open(os.path.join(d, "common"), "ab") as f:   # O_APPEND from 4 writers
+        f.write(b"%d-%d\n" % (w, i))
+EOF2
+b mkdir "$MNT/shared"
+pids=()
+for w in 1 2 3 4; do
+  timeout -k 5 120 "$PY" "$IT_TMP/stress.py" "$w" "$MNT/shared" 2>"$IT_TMP/stress.$w.err" &
+  pids+=($!)
+done
+for _ in $(seq 1 30); do b ls "$MNT/shared" >/dev/null; b find "$MNT/shared" >/dev/null; done
+for w in 1 2 3 4; do
+  wait "${pids[w - 1]}" || fail "stress writer $w failed: $(cat "$IT_TMP/stress.$w.err")"
+done
+assert_eq "1332" "$(b find "$MNT/shared" -name '*.r' | wc -l | tr -d ' ')" "renamed files left (4 x 333)"
+assert_eq "1337" "$(b ls "$MNT/shared" | wc -l | tr -d ' ')" "entries in the shared directory"
+assert_eq "2000" "$(b wc -l <"$MNT/shared/common" | tr -d ' ')" "lines appended by 4 writers"
+assert_eq "500" "$(b grep -c '^3-' "$MNT/shared/common")" "lines appended by writer 3"
+assert_eq "32" "$(b find "$MNT/shared" -mindepth 1 -type d | wc -l | tr -d ' ')" "directories made with makedirs(exist_ok)"
+b rm -rf "$MNT/shared"
+
 step "chmod 600"
 write_file "$MNT/secret" "key material"
 b chmod 600 "$MNT/secret"
