@@ -309,6 +309,7 @@ run_workloads() {
 say "fs_bench: SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS FILES=$FILES DIRS=$DIRS TAR_FILES=$TAR_FILES CYCLES=$CYCLES FSYNCS=$FSYNCS"
 say "work dir: $WORK ($(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }')); targets: ${TARGETS[*]}"
 say "kvfs: $KVFS_BIN"
+BENCH_T0=$(date +%s)
 build_tarball
 mount_targets
 
@@ -361,3 +362,4 @@ if [[ $SIZE_MB -gt 0 ]]; then
         (r == "NaN" || r + 0 == 0) ? "n/a" : sprintf("%.0f", mb / r) }'
   done
 fi
+echo "total wall time: $(( $(date +%s) - BENCH_T0 )) s"

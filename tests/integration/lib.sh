@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the kvfs mount tests. Source it from a test script:
 #
 #   . "$(dirname "$0")/lib.sh"
@@ -154,7 +155,7 @@ bsh() {
 
 # wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s until it succeeds.
 wait_until() {
-  local secs=$1 what=$2 i
+  local secs=$1 i   # $2 describes the wait, for the reader
   shift 2
   for ((i = 0; i < secs * 10; i++)); do
     if "$@" 2>/dev/null; then return 0; fi
@@ -224,6 +225,7 @@ it_setup() {
   # and is killed with the watchdog.
   (
     trap 'kill "$s" 2>/dev/null; exit 0' TERM
+    # shellcheck disable=SC2217
     sleep "$IT_DEADLINE" </dev/null >/dev/null 2>&1 &
     s=$!
     wait "$s"

@@ -245,7 +245,7 @@ gen=$IT_TMP/gen
 mkdir -p "$gen/src/fuse3" "$gen/gen"
 if [[ -d /usr/include/fuse3 ]]; then cp -a /usr/include/fuse3/. "$gen/src/fuse3/"; fi
 (
-  cd "$gen/gen"
+  cd "$gen/gen" || exit 1
   for d in $(seq 0 19); do
     mkdir -p "d$d/sub"
     for i in $(seq 0 9); do
