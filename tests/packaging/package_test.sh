@@ -224,7 +224,7 @@ for f in /usr/bin/kvfs /usr/sbin/mount.kvfs \
   /usr/share/man/man1/kvfs.1.gz /usr/share/man/man8/mount.kvfs.8.gz \
   /usr/share/bash-completion/completions/kvfs /usr/share/bash-completion/completions/mount.kvfs \
   /usr/lib/systemd/system/kvfs-serve@.service /usr/lib/systemd/user/kvfs-mount@.service \
-  /usr/share/doc/kvfs/README.md; do
+  /usr/share/doc/kvfs/README.md /usr/share/doc/kvfs/OPERATIONS.md /usr/share/doc/kvfs/changelog.gz; do
   grep -qxF "$f" <<<"$contents" || fail "$f is not in the package; it holds:
 $contents"
 done
@@ -402,6 +402,62 @@ else
     log "systemd-analyze verify: both units clean"
   fi
 fi
+
+# ------------------------------------------------------------------ unit commands
+# systemd does not run here (nor in most CI containers), so the commands of the
+# installed units are run by hand, as systemd would: %h and %i substituted.
+
+# unit_cmds FILE KEY: the command lines of KEY= in FILE, with %h -> $T/home,
+# %i -> pkgtest, and the "-" (ignore failure) prefix dropped.
+unit_cmds() {
+  sed -n "s/^$2=//p" "$1" | sed -e "s|%h|$T/home|g" -e 's|%i|pkgtest|g' -e 's|^-||'
+}
+
+if [[ -e /dev/fuse ]]; then
+  step "kvfs-mount@.service: ExecStartPre, ExecStart (kvfs mount -f), ExecStop (kvfs umount)"
+  UNIT=/usr/lib/systemd/user/kvfs-mount@.service
+  out=$(inst kvfs init "$T/home/.local/share/kvfs/pkgtest" 2>&1) || fail "kvfs init of the unit's store failed: $out"
+  UM=$T/home/kv/pkgtest
+  MOUNTS+=("$UM")
+  while IFS= read -r cmd; do
+    [[ $cmd == *fusermount3* ]] && { inst bash -c "$cmd" >/dev/null 2>&1 || true; continue; }
+    out=$(inst bash -c "$cmd" 2>&1) || fail "ExecStartPre '$cmd' failed: $out"
+  done < <(unit_cmds "$UNIT" ExecStartPre)
+  start_cmd=$(unit_cmds "$UNIT" ExecStart | grep .)
+  assert_contains "$start_cmd" " -f" "ExecStart runs the mount in the foreground"
+  timeout -k 5 120 env -i PATH="$SYS_PATH" HOME="$T/home" bash -c "exec $start_cmd" >"$T/unit-mount.log" 2>&1 &
+  unit_pid=$!
+  wait_until 20 in_proc_mounts "$UM" || fail "ExecStart '$start_cmd' did not mount $UM: $(cat "$T/unit-mount.log")"
+  b bash -c 'echo unit > "$1"' _ "$UM/via-unit" || fail "write through the unit's mount failed"
+  assert_eq "unit" "$(inst kvfs --store "$T/home/.local/share/kvfs/pkgtest" get via-unit)" "file written through the unit's mount"
+  stop_cmd=$(unit_cmds "$UNIT" ExecStop | grep .)
+  out=$(inst bash -c "$stop_cmd" 2>&1) || fail "ExecStop '$stop_cmd' failed: $out"
+  wait_until 10 not_mounted "$UM" || fail "$UM still mounted after ExecStop"
+  rc=0
+  wait "$unit_pid" || rc=$?
+  assert_eq 0 "$rc" "exit code of ExecStart after ExecStop (non-zero would make Restart=on-failure restart it); log: $(cat "$T/unit-mount.log")"
+fi
+
+step "kvfs-serve@.service: ExecStart (kvfs serve, listen from kvfs.conf), stopped by SIGTERM"
+UNIT=/usr/lib/systemd/system/kvfs-serve@.service
+start_cmd=$(unit_cmds "$UNIT" ExecStart | grep .)
+assert_eq "/usr/bin/kvfs serve /var/lib/kvfs/pkgtest" "$start_cmd" "ExecStart of kvfs-serve@pkgtest"
+# The same command on a store under $T rather than /var/lib/kvfs.
+SERVE_STORE=$T/serve/pkgtest
+out=$(inst kvfs init "$SERVE_STORE" 2>&1) || fail "kvfs init failed: $out"
+# kvfs.conf wants a real port: take one the kernel says is free now.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+  shuf -i 20000-60000 -n 1)
+echo "listen = 127.0.0.1:$port" >>"$SERVE_STORE/kvfs.conf"
+timeout -k 5 120 env -i PATH="$SYS_PATH" HOME="$T/home" \
+  bash -c "exec ${start_cmd/\/var\/lib\/kvfs\/pkgtest/$SERVE_STORE}" >"$T/unit-serve.log" 2>&1 &
+serve_pid=$!
+wait_until 20 grep -q "listening on 127.0.0.1:$port" "$T/unit-serve.log" ||
+  fail "kvfs serve did not start listening: $(cat "$T/unit-serve.log")"
+kill -TERM "$serve_pid"
+rc=0
+wait "$serve_pid" || rc=$?
+assert_eq 0 "$rc" "exit code of kvfs serve on SIGTERM (systemd's stop); log: $(cat "$T/unit-serve.log")"
 
 # ------------------------------------------------------------------ remove
 step "dpkg -r kvfs leaves none of its files"
