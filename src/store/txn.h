@@ -105,6 +105,9 @@ struct RenameOutcome {
   std::optional<Inode> replaced;  // the object the rename displaced, after unlinking
 };
 
+// How far ahead of our wall clock a peer's stamp may pull our HLC (one day).
+inline constexpr uint64_t kMaxClockAheadMs = 24ull * 3600 * 1000;
+
 // rename(2) flags as Linux defines them.
 inline constexpr unsigned kRenameNoReplace = 1;
 inline constexpr unsigned kRenameExchange = 2;

@@ -54,6 +54,10 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadTxn::ScanSync(
 }
 
 void WriteTxn::ObserveRemote(const HlcStamp& remote) {
+  // A peer whose clock runs far ahead must not drag ours there for good (the HLC
+  // paper bounds drift the same way): such a stamp still orders its own change, but
+  // our clock only follows it up to kMaxClockAheadMs past our wall clock.
+  if (remote.physical_ms() > clock_ms_() + kMaxClockAheadMs) return;
   if (!observed_remote_ || remote > *observed_remote_) observed_remote_ = remote;
   if (stamp_ && remote >= *stamp_) stamp_ = HlcReceive(clock_ms_(), *stamp_, remote, node_id_);
 }

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <set>
 
+#include "store/store.h"
 #include "store/txn.h"
 #include "store_test_util.h"
 
@@ -273,6 +275,40 @@ TEST_F(StoreHlcTest, ObservedRemoteStampWithoutALocalChangeIsRemembered) {
   }));
   KVFS_ASSERT_OK_AND_ASSIGN(Inode g, Create(kRootIno, "g"));
   EXPECT_GT(g.stamp, remote);
+}
+
+}  // namespace
+}  // namespace kvfs::store
+
+namespace kvfs::store {
+namespace {
+
+TEST(HlcSkewTest, RemoteStampFarInTheFutureDoesNotDragTheClock) {
+  char tmpl[] = "/tmp/kvfs-hlcskew-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  ASSERT_TRUE(Store::Create(dir + "/s").ok());
+  uint64_t now = 1'800'000'000'000;
+  StoreOptions options;
+  options.clock_ms = [&] { return now; };
+  auto store = Store::Open(dir + "/s", options);
+  ASSERT_TRUE(store.ok());
+  HlcStamp stamped;
+  const HlcStamp far = HlcStamp::Make(now + kMaxClockAheadMs + 1000, 0, 42);
+  const HlcStamp near = HlcStamp::Make(now + 5000, 0, 42);
+  ASSERT_TRUE((*store)->Update([&](WriteTxn& t) -> Status {
+    t.ObserveRemote(far);
+    KVFS_ASSIGN_OR_RETURN(stamped, t.Stamp());
+    return Status::Ok();
+  }).ok());
+  EXPECT_LT(stamped.physical_ms(), now + kMaxClockAheadMs);
+  ASSERT_TRUE((*store)->Update([&](WriteTxn& t) -> Status {
+    t.ObserveRemote(near);
+    KVFS_ASSIGN_OR_RETURN(stamped, t.Stamp());
+    return Status::Ok();
+  }).ok());
+  EXPECT_GT(stamped, near);  // a stamp within the bound is followed as usual
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
