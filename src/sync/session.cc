@@ -75,7 +75,9 @@ void Session::Fail(Status status) {
 }
 
 Status Session::Run(std::stop_token stop) {
-  std::stop_callback on_stop(stop, [this] {
+  // Destroyed (waiting for a callback that runs) before the socket closes below.
+  std::optional<std::stop_callback<std::function<void()>>> on_stop;
+  on_stop.emplace(stop, [this] {
     halt_.request_stop();
     socket_.ShutdownRead();
   });
@@ -111,6 +113,7 @@ Status Session::Run(std::stop_token stop) {
       spdlog::debug("sync with {}: cannot record status: {}", label_, st.message());
     }
   }
+  on_stop.reset();
   socket_.Close();
   std::lock_guard lock(mu_);
   const std::string who =
