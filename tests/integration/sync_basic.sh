@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# sync_basic: two stores with one key (init A, key show A, init B, key set B),
+# two mounts on 127.0.0.1 (A listens, B dials A). Writes go both ways within 2 s;
+# mkdir -p, files, chmod 600, symlinks, xattrs, mtimes arrive identical; the
+# whole trees (path, type, mode, size, sha256, link target, mtime, user xattrs)
+# are the same on both mounts, also after both are remounted.
+. "$(dirname "$0")/sync_lib.sh"
+
+it_setup
+sync_stores A B
+A=$(mnt_of A)
+B=$(mnt_of B)
+
+step "the two stores share one key, and keep it private"
+fa=$(kvs A status "$(store_of A)" | grep '^key:') || fail "kvfs status A failed"
+fb=$(kvs B status "$(store_of B)" | grep '^key:') || fail "kvfs status B failed"
+assert_eq "$fa" "$fb" "key fingerprints of A and B after kvfs key set"
+assert_eq "600" "$(stat -c %a "$(store_of B)/store.key")" "mode of B's key file after kvfs key set"
+
+PA=$(free_port)
+step "mount A (listen=127.0.0.1:$PA) and B (peer=127.0.0.1:$PA)"
+sync_mount A "listen=127.0.0.1:$PA"
+sync_mount B "peer=127.0.0.1:$PA"
+
+step "a write on A is readable on B within 2 s"
+write_file "$A/f" $'x\n'
+ms=$(wait_file_eq 2 "$B/f" $'x\n') \
+  || fail "B/f does not read 'x' 2 s after echo x > A/f (B/f: $(cat "$B/f" 2>&1 | head -c 100))"
+log "A -> B latency: $ms ms"
+
+step "a write on B is readable on A within 2 s"
+write_file "$B/g" $'from B\n'
+ms=$(wait_file_eq 2 "$A/g" $'from B\n') \
+  || fail "A/g does not read 'from B' 2 s after a write on B (A/g: $(cat "$A/g" 2>&1 | head -c 100))"
+log "B -> A latency: $ms ms"
+
+step "overwrite and append on A reach B"
+write_file "$A/f" $'second\n'
+wait_file_eq 2 "$B/f" $'second\n' >/dev/null || fail "overwrite of A/f not on B within 2 s: $(cat "$B/f" 2>&1)"
+append_file "$A/f" $'third\n'
+wait_file_eq 2 "$B/f" $'second\nthird\n' >/dev/null || fail "append to A/f not on B within 2 s: $(cat "$B/f" 2>&1)"
+
+step "mkdir -p, files, chmod 600, symlink, setfattr on A arrive identical on B"
+b mkdir -p "$A/dotfiles/ssh/keys" "$A/empty/dir"
+write_file "$A/dotfiles/bashrc" $'export PS1="$ "\nalias ll="ls -l"\n'
+write_file "$A/dotfiles/ssh/keys/id_ed25519" "-----BEGIN OPENSSH PRIVATE KEY-----
+not really a key
+-----END OPENSSH PRIVATE KEY-----
+"
+b chmod 600 "$A/dotfiles/ssh/keys/id_ed25519"
+b chmod 700 "$A/dotfiles/ssh"
+b ln -s dotfiles/bashrc "$A/bashrc-link"
+b ln -s ../../bashrc "$A/dotfiles/ssh/rel-link"
+b ln -s /nonexistent/target "$A/dangling"
+b setfattr -n user.color -v blue "$A/dotfiles/bashrc"
+b setfattr -n user.empty -v "" "$A/dotfiles/ssh/keys/id_ed25519"
+b setfattr -n user.onadir -v yes "$A/dotfiles"
+head -c 300000 /dev/urandom >"$IT_TMP/blob"     # > 256 KiB: chunks fetched by WANT
+b cp "$IT_TMP/blob" "$A/dotfiles/blob.bin"
+b touch -d '2001-02-03 04:05:06.789' "$A/dotfiles/old"
+b chmod 750 "$A/empty/dir"
+b truncate -s 100000 "$A/sparse"
+wait_trees_equal 10 "tree after A's changes" "$A" "$B"
+assert_eq "600" "$(b stat -c %a "$B/dotfiles/ssh/keys/id_ed25519")" "mode of the key file on B"
+assert_eq "dotfiles/bashrc" "$(b readlink "$B/bashrc-link")" "symlink target on B"
+assert_file_eq "$B/bashrc-link" $'export PS1="$ "\nalias ll="ls -l"\n' "read through the symlink on B"
+assert_eq "blue" "$(b getfattr --only-values -n user.color "$B/dotfiles/bashrc")" "user.color on B"
+assert_same_file "$IT_TMP/blob" "$B/dotfiles/blob.bin" "a 300 KB random file on B"
+# The HLC stamp and origin are the same on both sides.
+assert_eq "$(b getfattr --only-values -n kvfs.hlc "$A/dotfiles/bashrc")" \
+  "$(b getfattr --only-values -n kvfs.hlc "$B/dotfiles/bashrc")" "kvfs.hlc of bashrc on A and B"
+assert_eq "$(b getfattr --only-values -n kvfs.origin "$A/dotfiles/bashrc")" \
+  "$(b getfattr --only-values -n kvfs.origin "$B/dotfiles/bashrc")" "kvfs.origin of bashrc on A and B"
+
+step "changes made on B (rename, rm, chmod, xattr removal, rm -r) reach A"
+b mv "$B/dotfiles/bashrc" "$B/dotfiles/bashrc.moved"
+b rm "$B/bashrc-link"
+b ln -s dotfiles/bashrc.moved "$B/bashrc-link"
+b chmod 640 "$B/dotfiles/blob.bin"
+b setfattr -x user.color "$B/dotfiles/bashrc.moved"
+b rm -r "$B/empty"
+b mv "$B/dotfiles/ssh" "$B/ssh-moved"
+write_file "$B/ssh-moved/keys/new" "new on B"
+wait_trees_equal 10 "tree after B's changes" "$A" "$B"
+assert_missing "$A/empty" "A/empty after rm -r on B"
+assert_file_eq "$A/ssh-moved/keys/new" "new on B" "a file created on B in a moved directory"
+
+step "the CLI on A sees synced data; kvfs set on A reaches B's mount"
+got=$(kvs A get ssh-moved/keys/new) || fail "kvfs get on A failed"
+assert_eq "new on B" "$got" "kvfs get on A of a file written on B"
+kvs A set from-cli "set by the CLI on A" >/dev/null || fail "kvfs set on A failed"
+wait_file_eq 3 "$B/from-cli" "set by the CLI on A" >/dev/null \
+  || fail "kvfs set on A not on B's mount within 3 s: $(cat "$B/from-cli" 2>&1)"
+
+step "status shows the peer connected"
+st=$(kvs B status "$(store_of B)") || fail "kvfs status B failed"
+assert_contains "$st" "127.0.0.1:$PA, connected" "kvfs status of B"
+assert_contains "$st" "conflicts: 0" "kvfs status of B"
+
+step "both remounted (sync on again): trees still identical, and still syncing"
+sync_umount B
+sync_umount A
+sync_mount A "listen=127.0.0.1:$PA"
+sync_mount B "peer=127.0.0.1:$PA"
+assert_trees_equal "after remount" "$A" "$B"
+write_file "$A/after-remount" "still syncing"
+wait_file_eq 5 "$B/after-remount" "still syncing" >/dev/null \
+  || fail "a write on A after the remount not on B within 5 s"
+assert_trees_equal "final" "$A" "$B"
+
+sync_umount B
+sync_umount A
