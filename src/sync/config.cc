@@ -25,8 +25,8 @@ std::string_view Trim(std::string_view s) {
 
 bool ValidKey(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -112,8 +112,8 @@ std::string ConfigFile::Get(std::string_view key) const {
 }
 
 void ConfigFile::Add(std::string_view key, std::string_view value) {
-  lines_.push_back(Line{std::string(key) + " = " + std::string(value), std::string(key),
-                        std::string(value)});
+  lines_.push_back(
+      Line{std::string(key) + " = " + std::string(value), std::string(key), std::string(value)});
 }
 
 bool ConfigFile::Remove(std::string_view key, std::string_view value) {

@@ -51,8 +51,8 @@ class ConfigFile {
 
  private:
   struct Line {
-    std::string raw;    // the line as read (or written by Add)
-    std::string key;    // empty for blank and comment lines
+    std::string raw;  // the line as read (or written by Add)
+    std::string key;  // empty for blank and comment lines
     std::string value;
   };
   std::vector<Line> lines_;

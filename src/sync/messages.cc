@@ -161,14 +161,22 @@ Result<Message> DecodeAs(ByteReader& r, MessageType type, Status (*decode)(ByteR
 
 const char* MessageTypeName(MessageType type) {
   switch (type) {
-    case MessageType::kHello: return "HELLO";
-    case MessageType::kObject: return "OBJECT";
-    case MessageType::kWant: return "WANT";
-    case MessageType::kChunk: return "CHUNK";
-    case MessageType::kChunkGone: return "CHUNK_GONE";
-    case MessageType::kAck: return "ACK";
-    case MessageType::kPing: return "PING";
-    case MessageType::kBye: return "BYE";
+    case MessageType::kHello:
+      return "HELLO";
+    case MessageType::kObject:
+      return "OBJECT";
+    case MessageType::kWant:
+      return "WANT";
+    case MessageType::kChunk:
+      return "CHUNK";
+    case MessageType::kChunkGone:
+      return "CHUNK_GONE";
+    case MessageType::kAck:
+      return "ACK";
+    case MessageType::kPing:
+      return "PING";
+    case MessageType::kBye:
+      return "BYE";
   }
   return "unknown";
 }
@@ -190,14 +198,18 @@ Result<Message> DecodeMessage(std::string_view bytes) {
   uint8_t type;
   if (!r.U8(&type)) return Status(Code::kCorruption, "empty message from peer");
   switch (static_cast<MessageType>(type)) {
-    case MessageType::kHello: return DecodeAs<HelloMsg>(r, MessageType::kHello, DecodeHello);
+    case MessageType::kHello:
+      return DecodeAs<HelloMsg>(r, MessageType::kHello, DecodeHello);
     case MessageType::kObject:
       return DecodeAs<ObjectMsg>(r, MessageType::kObject, DecodeObjectMsg);
-    case MessageType::kWant: return DecodeAs<WantMsg>(r, MessageType::kWant, DecodeWant);
-    case MessageType::kChunk: return DecodeAs<ChunkMsg>(r, MessageType::kChunk, DecodeChunk);
+    case MessageType::kWant:
+      return DecodeAs<WantMsg>(r, MessageType::kWant, DecodeWant);
+    case MessageType::kChunk:
+      return DecodeAs<ChunkMsg>(r, MessageType::kChunk, DecodeChunk);
     case MessageType::kChunkGone:
       return DecodeAs<ChunkGoneMsg>(r, MessageType::kChunkGone, DecodeChunkGone);
-    case MessageType::kAck: return DecodeAs<AckMsg>(r, MessageType::kAck, DecodeAck);
+    case MessageType::kAck:
+      return DecodeAs<AckMsg>(r, MessageType::kAck, DecodeAck);
     case MessageType::kPing:
       return DecodeAs<PingMsg>(r, MessageType::kPing, DecodeEmpty<PingMsg>);
     case MessageType::kBye:

@@ -105,8 +105,8 @@ struct ByeMsg {
   friend bool operator==(const ByeMsg&, const ByeMsg&) = default;
 };
 
-using Message = std::variant<HelloMsg, ObjectMsg, WantMsg, ChunkMsg, ChunkGoneMsg, AckMsg,
-                             PingMsg, ByeMsg>;
+using Message =
+    std::variant<HelloMsg, ObjectMsg, WantMsg, ChunkMsg, ChunkGoneMsg, AckMsg, PingMsg, ByeMsg>;
 
 MessageType TypeOf(const Message& message);
 

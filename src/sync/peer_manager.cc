@@ -80,8 +80,8 @@ std::vector<PeerState> SyncService::Peers() const {
     out.push_back(PeerState{session->label(), a.node, a.node != 0, a.outgoing});
   }
   for (const std::string& peer : dialling_) {
-    const bool seen = std::any_of(out.begin(), out.end(),
-                                  [&](const PeerState& p) { return p.address == peer; });
+    const bool seen =
+        std::any_of(out.begin(), out.end(), [&](const PeerState& p) { return p.address == peer; });
     if (!seen) out.push_back(PeerState{peer, 0, false, true});
   }
   return out;
@@ -117,9 +117,8 @@ bool SyncService::InboundFrom(uint64_t node) const {
   return false;
 }
 
-bool SyncService::RunSession(Socket socket, crypto::Handshake::Role role,
-                             const std::string& label, std::stop_token stop,
-                             uint64_t* peer_node) {
+bool SyncService::RunSession(Socket socket, crypto::Handshake::Role role, const std::string& label,
+                             std::stop_token stop, uint64_t* peer_node) {
   SessionOptions opts = options_.session;
   opts.label = label;
   opts.until_synced = false;
@@ -165,8 +164,7 @@ void SyncService::AcceptLoop(std::stop_token stop) {
     Socket socket = std::move(accepted->value());
     const std::string address = socket.PeerAddress();
     if (inbound_.size() >= options_.max_inbound) {
-      spdlog::warn("sync: refusing {}: already {} incoming connections", address,
-                   inbound_.size());
+      spdlog::warn("sync: refusing {}: already {} incoming connections", address, inbound_.size());
       continue;  // the socket closes here
     }
     spdlog::info("sync: connection from {}", address);
@@ -176,8 +174,7 @@ void SyncService::AcceptLoop(std::stop_token stop) {
     auto sock = std::make_shared<Socket>(std::move(socket));
     inbound_.push_back(Inbound{
         std::jthread([this, sock, address, done](std::stop_token session_stop) {
-          RunSession(std::move(*sock), crypto::Handshake::Role::kResponder, address,
-                     session_stop);
+          RunSession(std::move(*sock), crypto::Handshake::Role::kResponder, address, session_stop);
           done->store(true);
         }),
         done});
@@ -213,8 +210,8 @@ void SyncService::ConnectLoop(std::stop_token stop, HostPort target) {
                   "sync: cannot reach {}: {}; retrying with backoff", label,
                   socket.status().message());
     } else {
-      reached = RunSession(std::move(socket).value(), crypto::Handshake::Role::kInitiator,
-                           label, stop, &target_node);
+      reached = RunSession(std::move(socket).value(), crypto::Handshake::Role::kInitiator, label,
+                           stop, &target_node);
     }
     failures = reached ? 1 : failures + 1;
     SleepFor(stop, Backoff(failures));

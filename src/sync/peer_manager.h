@@ -87,7 +87,7 @@ class SyncService {
     Session* session = nullptr;
     uint64_t node = 0;  // 0 until HELLO
     bool outgoing = false;
-    std::stop_source stop;        // ends this session only
+    std::stop_source stop;  // ends this session only
   };
   struct Inbound {
     std::jthread thread;

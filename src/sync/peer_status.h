@@ -24,8 +24,8 @@ struct PeerContact {
   std::string address;           // the other end as last seen, "ADDR:PORT"
   uint64_t last_contact_ms = 0;  // wall clock of the last message received
   bool connected = false;
-  uint32_t pid = 0;              // process that holds (or held) the connection
-  bool outgoing = false;         // we dialled it
+  uint32_t pid = 0;       // process that holds (or held) the connection
+  bool outgoing = false;  // we dialled it
 };
 
 std::string ContactKey(uint64_t node);
@@ -39,8 +39,8 @@ struct PeerStatus {
   uint64_t acked = 0;        // our feed they applied, as last told
   uint64_t pending_out = 0;  // our changed objects after `acked` (counted up to a cap)
   bool pending_out_capped = false;
-  uint64_t pending_in = 0;   // peer_head - cursor: feed positions, an upper bound on objects
-  bool live = false;         // connected, and the connecting process still runs
+  uint64_t pending_in = 0;  // peer_head - cursor: feed positions, an upper bound on objects
+  bool live = false;        // connected, and the connecting process still runs
 };
 
 // Every peer this store has bookkeeping for, by node id.

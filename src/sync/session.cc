@@ -85,8 +85,7 @@ Status Session::Run(std::stop_token stop) {
     Fail(std::move(st));
   } else if (auto last = outbox_.LastSeq(); !last.ok()) {
     Fail(last.status());
-  } else if (Status sent = Send(HelloMsg{kProtocolVersion, store_.node_id(), *last});
-             !sent.ok()) {
+  } else if (Status sent = Send(HelloMsg{kProtocolVersion, store_.node_id(), *last}); !sent.ok()) {
     Fail(std::move(sent));
   }
   if (!halted()) {
@@ -147,8 +146,8 @@ void Session::SayBye() {
 
 Status Session::ReadHandshakeFrame(std::string* out) {
   std::string prefix;
-  KVFS_RETURN_IF_ERROR(socket_.ReadExact(crypto::kFrameLengthSize, &prefix,
-                                         options_.handshake_timeout));
+  KVFS_RETURN_IF_ERROR(
+      socket_.ReadExact(crypto::kFrameLengthSize, &prefix, options_.handshake_timeout));
   uint32_t len = 0;
   for (char c : prefix) len = (len << 8) | static_cast<uint8_t>(c);
   if (len > kMaxHandshakeFrame) {
@@ -178,8 +177,7 @@ Status Session::Handshake() {
   };
   auto send = [&](const std::string& payload) -> Status {
     KVFS_ASSIGN_OR_RETURN(std::string frame, crypto::EncodeFrame(payload));
-    KVFS_RETURN_IF_ERROR(
-        socket_.WriteAll(frame, options_.handshake_timeout, halt_.get_token()));
+    KVFS_RETURN_IF_ERROR(socket_.WriteAll(frame, options_.handshake_timeout, halt_.get_token()));
     stats_.bytes_sent += frame.size();
     return Status::Ok();
   };
@@ -229,9 +227,10 @@ Status Session::SendObject(const OutgoingObject& obj, bool* awaits_want) {
     // Let the chunks travel on their own; the metadata alone must fit in a frame.
     m.object.inline_chunks.clear();
     if (EncodeMessage(m).size() > crypto::kMaxFramePlaintext) {
-      spdlog::error("sync with {}: object {} has more metadata than one frame carries; "
-                    "not sent (remove some of its extended attributes or names)",
-                    label_, obj.state.oid.ToString());
+      spdlog::error(
+          "sync with {}: object {} has more metadata than one frame carries; "
+          "not sent (remove some of its extended attributes or names)",
+          label_, obj.state.oid.ToString());
       *awaits_want = false;
       return Status::Ok();
     }
@@ -268,8 +267,8 @@ Status Session::ServeWants(const OutgoingObject& obj) {
         if (!cv_.wait_until(lock, halt_.get_token(), deadline,
                             [this] { return !wants_.empty() || !control_.empty(); }) &&
             !halted()) {
-          return Status(Code::kBusy, "the peer did not answer OBJECT " +
-                                         obj.state.oid.ToString() + " with WANT in time");
+          return Status(Code::kBusy, "the peer did not answer OBJECT " + obj.state.oid.ToString() +
+                                         " with WANT in time");
         }
       }
       want = std::move(wants_.front());
@@ -308,8 +307,8 @@ Status Session::ServeWants(const OutgoingObject& obj) {
 Result<bool> Session::CaughtUp(uint64_t sent_upto) {
   KVFS_ASSIGN_OR_RETURN(uint64_t last, outbox_.LastSeq());
   std::lock_guard lock(mu_);
-  return last <= sent_upto && peer_acked_ >= last && !reader_busy_ &&
-         applied_upto_ >= peer_head_ && control_.empty() && phase_ == Phase::kStreaming;
+  return last <= sent_upto && peer_acked_ >= last && !reader_busy_ && applied_upto_ >= peer_head_ &&
+         control_.empty() && phase_ == Phase::kStreaming;
 }
 
 Status Session::FinishRound() {

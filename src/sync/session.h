@@ -84,7 +84,8 @@ struct SessionOptions {
 struct SessionCounts {
   uint64_t objects_sent = 0, objects_received = 0, objects_changed = 0, conflicts = 0;
   uint64_t chunks_sent = 0, chunk_bytes_sent = 0, chunks_received = 0, chunk_bytes_received = 0;
-  uint64_t inline_bytes_sent = 0, inline_bytes_received = 0, frames_sent = 0, bytes_sent = 0, bytes_received = 0;
+  uint64_t inline_bytes_sent = 0, inline_bytes_received = 0, frames_sent = 0, bytes_sent = 0,
+           bytes_received = 0;
 };
 
 // Counters of one session, readable while it runs.
@@ -102,7 +103,7 @@ struct SessionStats {
   std::atomic<uint64_t> inline_bytes_sent{0};  // chunk bytes that travelled inside OBJECTs
   std::atomic<uint64_t> inline_bytes_received{0};
   std::atomic<uint64_t> frames_sent{0};
-  std::atomic<uint64_t> bytes_sent{0};      // on the wire, framing included
+  std::atomic<uint64_t> bytes_sent{0};  // on the wire, framing included
   std::atomic<uint64_t> bytes_received{0};
 };
 
@@ -191,21 +192,21 @@ class Session {
   // Lock order: mu_ is a leaf (nothing else is locked while holding it, and no I/O or
   // store transaction runs under it).
   mutable std::mutex mu_;
-  std::condition_variable_any cv_;  // wakes the sender
-  std::optional<Status> error_;     // the first error; guarded by mu_
-  bool finished_ = false;           // clean end seen; guarded by mu_
-  bool bye_sent_ = false;           // guarded by mu_
-  bool woken_ = false;              // Wake() called; guarded by mu_
+  std::condition_variable_any cv_;    // wakes the sender
+  std::optional<Status> error_;       // the first error; guarded by mu_
+  bool finished_ = false;             // clean end seen; guarded by mu_
+  bool bye_sent_ = false;             // guarded by mu_
+  bool woken_ = false;                // Wake() called; guarded by mu_
   Phase phase_ = Phase::kAwaitHello;  // guarded by mu_
-  std::deque<Message> control_;     // WANT/ACK for the sender; guarded by mu_
-  std::deque<WantMsg> wants_;       // peer's WANTs; guarded by mu_
+  std::deque<Message> control_;       // WANT/ACK for the sender; guarded by mu_
+  std::deque<WantMsg> wants_;         // peer's WANTs; guarded by mu_
   std::optional<std::pair<ObjectId, uint64_t>> awaiting_;  // OBJECT awaiting WANT; mu_
-  uint64_t peer_cursor_start_ = 0;  // the peer's first ACK; guarded by mu_
-  uint64_t peer_acked_ = 0;         // guarded by mu_
-  uint64_t peer_head_ = 0;          // guarded by mu_
-  uint64_t applied_upto_ = 0;       // guarded by mu_ (written by the reader)
-  bool reader_busy_ = false;        // an object is mid-transfer; guarded by mu_
-  uint64_t reader_ack_pending_ = 0; // applies not yet ACKed; guarded by mu_
+  uint64_t peer_cursor_start_ = 0;                         // the peer's first ACK; guarded by mu_
+  uint64_t peer_acked_ = 0;                                // guarded by mu_
+  uint64_t peer_head_ = 0;                                 // guarded by mu_
+  uint64_t applied_upto_ = 0;                              // guarded by mu_ (written by the reader)
+  bool reader_busy_ = false;         // an object is mid-transfer; guarded by mu_
+  uint64_t reader_ack_pending_ = 0;  // applies not yet ACKed; guarded by mu_
 };
 
 }  // namespace kvfs::sync

@@ -116,16 +116,20 @@ Status Session::HandleFrame(const std::string& frame) {
     return Status::Ok();
   }
   if (phase == Phase::kAwaitHello) {
-    if (type != MessageType::kHello) return Unexpected(MessageTypeName(type), "HELLO must come first");
+    if (type != MessageType::kHello)
+      return Unexpected(MessageTypeName(type), "HELLO must come first");
     return OnHello(std::get<HelloMsg>(message));
   }
   if (phase == Phase::kAwaitAck) {
-    if (type != MessageType::kAck) return Unexpected(MessageTypeName(type), "ACK must follow HELLO");
+    if (type != MessageType::kAck)
+      return Unexpected(MessageTypeName(type), "ACK must follow HELLO");
     return OnFirstAck(std::get<AckMsg>(message));
   }
   switch (type) {
-    case MessageType::kHello: return Unexpected("HELLO", "sent twice");
-    case MessageType::kObject: return OnObject(std::get<ObjectMsg>(message));
+    case MessageType::kHello:
+      return Unexpected("HELLO", "sent twice");
+    case MessageType::kObject:
+      return OnObject(std::get<ObjectMsg>(message));
     case MessageType::kWant: {
       WantMsg& want = std::get<WantMsg>(message);
       std::lock_guard lock(mu_);
@@ -137,11 +141,16 @@ Status Session::HandleFrame(const std::string& frame) {
       cv_.notify_all();
       return Status::Ok();
     }
-    case MessageType::kChunk: return OnChunk(std::get<ChunkMsg>(message));
-    case MessageType::kChunkGone: return OnChunkGone(std::get<ChunkGoneMsg>(message));
-    case MessageType::kAck: return OnAck(std::get<AckMsg>(message));
-    case MessageType::kPing: return RecordContact(/*connected=*/true, /*force=*/false);
-    case MessageType::kBye: break;  // handled above
+    case MessageType::kChunk:
+      return OnChunk(std::get<ChunkMsg>(message));
+    case MessageType::kChunkGone:
+      return OnChunkGone(std::get<ChunkGoneMsg>(message));
+    case MessageType::kAck:
+      return OnAck(std::get<AckMsg>(message));
+    case MessageType::kPing:
+      return RecordContact(/*connected=*/true, /*force=*/false);
+    case MessageType::kBye:
+      break;  // handled above
   }
   return Unexpected("message", "unknown type");
 }
@@ -181,8 +190,10 @@ Status Session::OnFirstAck(const AckMsg& m) {
   if (m.cursor > last) {
     // The peer has applied more of our feed than exists: this store was restored
     // from an older copy. Resending everything is safe (applying is idempotent).
-    spdlog::info("sync with {}: the peer is ahead of this store's feed ({} > {}); "
-                 "sending everything again", label_, m.cursor, last);
+    spdlog::info(
+        "sync with {}: the peer is ahead of this store's feed ({} > {}); "
+        "sending everything again",
+        label_, m.cursor, last);
     start = 0;
   }
   uint64_t head, acked;
@@ -215,8 +226,8 @@ Status Session::OnAck(const AckMsg& m) {
 
 Status Session::OnObject(ObjectMsg& m) {
   if (incoming_) {
-    return Unexpected("OBJECT", "chunks of " + incoming_->object.state.oid.ToString() +
-                                    " are still outstanding");
+    return Unexpected(
+        "OBJECT", "chunks of " + incoming_->object.state.oid.ToString() + " are still outstanding");
   }
   if (m.object.seq <= last_seq_received_) {
     return Unexpected("OBJECT", "seq " + std::to_string(m.object.seq) + " after " +
@@ -301,8 +312,8 @@ Status Session::OnChunkGone(const ChunkGoneMsg& m) {
   }
   const uint64_t seq = incoming_->object.seq;
   incoming_.reset();
-  spdlog::debug("sync with {}: {} changed while it was sent; its newer version follows",
-                label_, m.oid.ToString());
+  spdlog::debug("sync with {}: {} changed while it was sent; its newer version follows", label_,
+                m.oid.ToString());
   return SkipObject(seq);
 }
 

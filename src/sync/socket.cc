@@ -159,14 +159,13 @@ void Socket::ShutdownRead() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RD);
 }
 
-Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout,
-                               std::stop_token stop) {
+Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout, std::stop_token stop) {
   KVFS_ASSIGN_OR_RETURN(AddrInfoPtr addrs, Resolve(target, /*passive=*/false));
   const auto deadline = Clock::now() + timeout;
   Status last(Code::kIo, "no address for " + target.ToString());
   for (addrinfo* ai = addrs.get(); ai; ai = ai->ai_next) {
-    Socket sock(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                         ai->ai_protocol));
+    Socket sock(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!sock.valid()) {
       last = Errno("cannot create a socket", errno);
       continue;
@@ -293,8 +292,8 @@ Result<Listener> Listener::Listen(const HostPort& addr, int backlog) {
   Status last(Code::kIo, "no address for " + addr.ToString());
   for (addrinfo* ai = addrs.get(); ai; ai = ai->ai_next) {
     Listener l;
-    l.fd_ = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                     ai->ai_protocol);
+    l.fd_ =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (l.fd_ < 0) {
       last = Errno("cannot create a socket", errno);
       continue;

@@ -15,8 +15,8 @@ Result<SyncRoundResult> SyncOnce(store::Store& store, const crypto::StoreKey& ke
   auto connect_timeout = std::min(options.connect_timeout, options.timeout);
   auto socket = Socket::Connect(target, connect_timeout, stop);
   if (!socket.ok()) {
-    return Status(socket.status().code(),
-                  socket.status().message() + "; check that kvfs serve (or a mount with "
+    return Status(socket.status().code(), socket.status().message() +
+                                              "; check that kvfs serve (or a mount with "
                                               "listen=) runs there and the port is open");
   }
   SessionOptions session_options = options.session;
@@ -59,7 +59,8 @@ Result<SyncRoundResult> SyncOnce(store::Store& store, const crypto::StoreKey& ke
                                    " s; run it again (it resumes) or raise --timeout");
   }
   if (!st.ok()) return Status(st.code(), "sync with " + target.ToString() + ": " + st.message());
-  if (stop.stop_requested()) return Status(Code::kIo, "sync with " + target.ToString() + " interrupted");
+  if (stop.stop_requested())
+    return Status(Code::kIo, "sync with " + target.ToString() + " interrupted");
   return result;
 }
 

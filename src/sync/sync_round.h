@@ -16,7 +16,7 @@ namespace kvfs::sync {
 struct SyncRoundOptions {
   std::chrono::milliseconds timeout{300000};  // the whole round, connecting included
   std::chrono::milliseconds connect_timeout{10000};
-  SessionOptions session;                     // until_synced and log_errors are set here
+  SessionOptions session;  // until_synced and log_errors are set here
   // Called about every progress_interval while the round runs, and once at the end.
   std::function<void(const SessionCounts&)> progress;
   std::chrono::milliseconds progress_interval{200};

@@ -14,8 +14,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::LastSeq;
-using testing::ReadFile;
 using testing::RawPeer;
+using testing::ReadFile;
 using testing::Snapshot;
 using testing::WriteFile;
 

@@ -2,6 +2,8 @@
 // shows, big files move chunk by chunk and only the changed chunks move again, a
 // wrong key or a tampered stream changes nothing, a cut transfer resumes, and a chain
 // of three stores converges. Every wait is bounded.
+#include "sync/session.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,7 +13,6 @@
 #include "sync/conflicts.h"
 #include "sync/peer_manager.h"
 #include "sync/peer_status.h"
-#include "sync/session.h"
 #include "sync/sync_round.h"
 #include "sync_test_util.h"
 
@@ -97,9 +98,9 @@ TEST_F(SyncSessionTest, StatusShowsNothingPendingAfterARound) {
   ASSERT_TRUE(SyncA(b_address_).ok());
   std::vector<PeerStatus> peers;
   ASSERT_TRUE(a_->View([&](store::ReadTxn& t) -> Status {
-                 KVFS_ASSIGN_OR_RETURN(peers, ReadPeerStatus(t));
-                 return Status::Ok();
-               }).ok());
+                  KVFS_ASSIGN_OR_RETURN(peers, ReadPeerStatus(t));
+                  return Status::Ok();
+                }).ok());
   ASSERT_EQ(peers.size(), 1u);
   EXPECT_EQ(peers[0].contact.node, b_->node_id());
   EXPECT_EQ(peers[0].contact.address, b_address_);
@@ -207,9 +208,8 @@ TEST_F(SyncSessionTest, TamperedHandshakeIsRefused) {
 
 TEST_F(SyncSessionTest, GarbageFromANonPeerIsDroppedAndServiceGoesOn) {
   ServeB();
-  for (const std::string& junk :
-       {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), std::string("\xff\xff\xff\xff", 4),
-        Pattern(100000, 3)}) {
+  for (const std::string& junk : {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                  std::string("\xff\xff\xff\xff", 4), Pattern(100000, 3)}) {
     auto sock = Socket::Connect(ParseHostPort(b_address_).value(), 2s);
     ASSERT_TRUE(sock.ok());
     (void)sock->WriteAll(junk, 2s);
@@ -339,16 +339,16 @@ TEST_F(SyncSessionTest, ServicesDiallingEachOtherKeepOneConnection) {
   ASSERT_TRUE(b_service.Start().ok());
   ASSERT_TRUE(WriteFile(*a_, "one", "1").ok());
   ASSERT_TRUE(WriteFile(*b_, "two", "2").ok());
-  ASSERT_TRUE(WaitUntil([&] { return Snapshot(*a_).size() == 2 && Snapshot(*a_) == Snapshot(*b_); }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Snapshot(*a_).size() == 2 && Snapshot(*a_) == Snapshot(*b_); }));
   auto connected = [](const std::vector<PeerState>& peers) {
     int n = 0;
     for (const auto& p : peers) n += p.connected;
     return n;
   };
   // Settles to one connection, seen from both ends, and stays so.
-  ASSERT_TRUE(WaitUntil([&] {
-    return connected(a_service.Peers()) == 1 && connected(b_service.Peers()) == 1;
-  }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return connected(a_service.Peers()) == 1 && connected(b_service.Peers()) == 1; }));
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(connected(a_service.Peers()), 1);
   EXPECT_EQ(connected(b_service.Peers()), 1);

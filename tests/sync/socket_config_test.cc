@@ -100,8 +100,7 @@ TEST(SocketTest, ConnectToAClosedPortFailsClearly) {
   listener->Close();
   auto client = Socket::Connect(HostPort{"127.0.0.1", port}, 2s);
   ASSERT_FALSE(client.ok());
-  EXPECT_NE(client.status().message().find("127.0.0.1:" + std::to_string(port)),
-            std::string::npos)
+  EXPECT_NE(client.status().message().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << client.status().message();
 }
 

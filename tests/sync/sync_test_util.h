@@ -130,8 +130,8 @@ inline Tree Snapshot(Store& s) {
       for (const auto& e : entries) {
         const std::string path = prefix + e.name;
         KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(e.ino));
-        std::string value = std::to_string(static_cast<int>(node.type)) + " " +
-                            std::to_string(node.mode) + " ";
+        std::string value =
+            std::to_string(static_cast<int>(node.type)) + " " + std::to_string(node.mode) + " ";
         if (node.is_dir()) {
           todo.push_back({e.ino, path + "/"});
         } else if (node.is_symlink()) {
@@ -215,8 +215,7 @@ class TcpProxy {
     }
   }
 
-  void Pump(Socket& from, Socket& to, bool forward, std::atomic<bool>& done,
-            std::stop_token stop) {
+  void Pump(Socket& from, Socket& to, bool forward, std::atomic<bool>& done, std::stop_token stop) {
     char buf[16384];
     while (!done && !stop.stop_requested()) {
       auto got = from.ReadSome(buf, sizeof buf, std::chrono::milliseconds(50));
@@ -257,7 +256,8 @@ class TcpProxy {
 class RawPeer {
  public:
   Status Connect(uint16_t port, const crypto::StoreKey& key) {
-    KVFS_ASSIGN_OR_RETURN(socket_, Socket::Connect(HostPort{"127.0.0.1", port}, std::chrono::seconds(5)));
+    KVFS_ASSIGN_OR_RETURN(socket_,
+                          Socket::Connect(HostPort{"127.0.0.1", port}, std::chrono::seconds(5)));
     auto hs = crypto::Handshake::Initiator(key);
     KVFS_RETURN_IF_ERROR(SendFrame(hs.Hello()));
     KVFS_ASSIGN_OR_RETURN(std::string hello, ReadFrame());

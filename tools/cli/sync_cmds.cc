@@ -1,13 +1,14 @@
 // The sync surface of the `kvfs` tool: registration of every sync command, and the
 // two that talk to peers, `kvfs serve` (until SIGINT/SIGTERM) and `kvfs sync` (one
 // round with each peer, then exit). The rest: sync_status_cmds.cc, sync_config_cmds.cc.
+#include <pthread.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <pthread.h>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "commands.h"
@@ -50,8 +51,7 @@ Status CheckAddresses(const std::vector<std::string>& peers, const std::string& 
 Result<crypto::StoreKey> LoadKey(const std::string& dir) {
   auto key = crypto::ReadStoreKeyFile(sync::StoreKeyFile(dir));
   if (!key.ok() && key.status().code() == Code::kNotFound) {
-    return Status(Code::kNotFound, "store " + dir + " has no key file " +
-                                       sync::StoreKeyFile(dir) +
+    return Status(Code::kNotFound, "store " + dir + " has no key file " + sync::StoreKeyFile(dir) +
                                        "; set one with: kvfs key set " + dir + " KEY");
   }
   return key;
@@ -116,10 +116,11 @@ int RunServe(CliContext& ctx, const ServeArgs& args) {
     bound.port = service.listen_port();
     where = "listening on " + bound.ToString();
   }
-  std::printf("kvfs: serving %s (node %s, key fingerprint %s); %s; %zu peer(s) to dial; "
-              "stop with Ctrl-C\n",
-              dir.c_str(), Hex64((*store)->node_id()).c_str(),
-              crypto::KeyFingerprint(*key).c_str(), where.c_str(), peers.size());
+  std::printf(
+      "kvfs: serving %s (node %s, key fingerprint %s); %s; %zu peer(s) to dial; "
+      "stop with Ctrl-C\n",
+      dir.c_str(), Hex64((*store)->node_id()).c_str(), crypto::KeyFingerprint(*key).c_str(),
+      where.c_str(), peers.size());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
@@ -143,8 +144,10 @@ int RunSync(CliContext& ctx, const SyncArgs& args) {
     }
   }
   if (peers.empty()) {
-    return ctx.Fail(Status(Code::kInvalid, "no peer to sync with; give --peer HOST:PORT, or "
-                                           "add one with: kvfs peer add " + dir + " HOST:PORT"));
+    return ctx.Fail(Status(Code::kInvalid,
+                           "no peer to sync with; give --peer HOST:PORT, or "
+                           "add one with: kvfs peer add " +
+                               dir + " HOST:PORT"));
   }
   auto key = LoadKey(dir);
   if (!key.ok()) return ctx.Fail(key.status());
@@ -156,11 +159,11 @@ int RunSync(CliContext& ctx, const SyncArgs& args) {
     options.timeout = std::chrono::seconds(args.timeout_s);
     if (tty) {
       options.progress = [&peer](const sync::SessionCounts& c) {
-        std::fprintf(stderr, "\r\033[Ksync with %s: sent %llu objects, %s; received %llu objects, %s",
-                     peer.c_str(), static_cast<unsigned long long>(c.objects_sent),
-                     HumanBytes(c.bytes_sent).c_str(),
-                     static_cast<unsigned long long>(c.objects_received),
-                     HumanBytes(c.bytes_received).c_str());
+        std::fprintf(
+            stderr, "\r\033[Ksync with %s: sent %llu objects, %s; received %llu objects, %s",
+            peer.c_str(), static_cast<unsigned long long>(c.objects_sent),
+            HumanBytes(c.bytes_sent).c_str(), static_cast<unsigned long long>(c.objects_received),
+            HumanBytes(c.bytes_received).c_str());
         std::fflush(stderr);
       };
     }
@@ -173,14 +176,14 @@ int RunSync(CliContext& ctx, const SyncArgs& args) {
     }
     const sync::SessionCounts& c = round->counts;
     changed = changed || c.objects_changed > 0;
-    std::printf("synced with %s (node %s): sent %llu objects (%s), received %llu objects (%s), "
-                "%llu changed here, %llu conflicts\n",
-                peer.c_str(), Hex64(round->peer_node).c_str(),
-                static_cast<unsigned long long>(c.objects_sent), HumanBytes(c.bytes_sent).c_str(),
-                static_cast<unsigned long long>(c.objects_received),
-                HumanBytes(c.bytes_received).c_str(),
-                static_cast<unsigned long long>(c.objects_changed),
-                static_cast<unsigned long long>(c.conflicts));
+    std::printf(
+        "synced with %s (node %s): sent %llu objects (%s), received %llu objects (%s), "
+        "%llu changed here, %llu conflicts\n",
+        peer.c_str(), Hex64(round->peer_node).c_str(),
+        static_cast<unsigned long long>(c.objects_sent), HumanBytes(c.bytes_sent).c_str(),
+        static_cast<unsigned long long>(c.objects_received), HumanBytes(c.bytes_received).c_str(),
+        static_cast<unsigned long long>(c.objects_changed),
+        static_cast<unsigned long long>(c.conflicts));
     std::fflush(stdout);
   }
   // Mounts of this store pick the changes up by themselves within 200 ms; this makes
@@ -195,11 +198,13 @@ void AddSyncCommands(CLI::App& app, CliContext& ctx) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve a store to peers without mounting it, until SIGINT/SIGTERM");
   serve->add_option("STORE", serve_args->store, "The store (default: --store)");
-  serve->add_option("--listen", serve_args->listen,
-                    "Accept peers on ADDR:PORT (default: 'listen' of STORE/kvfs.conf)")
+  serve
+      ->add_option("--listen", serve_args->listen,
+                   "Accept peers on ADDR:PORT (default: 'listen' of STORE/kvfs.conf)")
       ->type_name("ADDR:PORT");
-  serve->add_option("--peer", serve_args->peers,
-                    "Also dial HOST:PORT (repeatable; added to the peers of STORE/kvfs.conf)")
+  serve
+      ->add_option("--peer", serve_args->peers,
+                   "Also dial HOST:PORT (repeatable; added to the peers of STORE/kvfs.conf)")
       ->type_name("HOST:PORT");
   serve->callback([&ctx, serve_args] {
     ctx.SetAction([&ctx, serve_args] { return RunServe(ctx, *serve_args); });
@@ -218,9 +223,8 @@ void AddSyncCommands(CLI::App& app, CliContext& ctx) {
       ->check(CLI::Range(1, 7 * 24 * 3600))
       ->type_name("SECONDS");
   sync->add_flag("-q,--quiet", sync_args->quiet, "No progress line on a terminal");
-  sync->callback([&ctx, sync_args] {
-    ctx.SetAction([&ctx, sync_args] { return RunSync(ctx, *sync_args); });
-  });
+  sync->callback(
+      [&ctx, sync_args] { ctx.SetAction([&ctx, sync_args] { return RunSync(ctx, *sync_args); }); });
 
   // status, conflicts
   auto status_store = std::make_shared<std::string>();
@@ -272,8 +276,8 @@ void AddSyncCommands(CLI::App& app, CliContext& ctx) {
     ctx.SetAction([&ctx, show_store] { return RunKeyShow(ctx, *show_store); });
   });
   auto set_args = std::make_shared<KeySetArgs>();
-  CLI::App* set = key->add_subcommand(
-      "set", "Replace the store key with another machine's, to sync with it");
+  CLI::App* set =
+      key->add_subcommand("set", "Replace the store key with another machine's, to sync with it");
   set->add_option("STORE_AND_KEY", set_args->positionals,
                   "[STORE] KEY (the text 'kvfs key show' prints; '-' reads it from stdin)")
       ->required()

@@ -34,13 +34,15 @@ Result<std::string> ReadStdinKey() {
     const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return Status(Code::kIo, std::string("cannot read the key from stdin: ") + std::strerror(errno));
+      return Status(Code::kIo,
+                    std::string("cannot read the key from stdin: ") + std::strerror(errno));
     }
     if (n == 0) return text;
     text.append(buf, static_cast<size_t>(n));
     if (text.size() > kMaxKeyInput) {
-      return Status(Code::kInvalid, "stdin holds more than a key; give only the text that "
-                                    "'kvfs key show' prints");
+      return Status(Code::kInvalid,
+                    "stdin holds more than a key; give only the text that "
+                    "'kvfs key show' prints");
     }
   }
 }

@@ -16,8 +16,8 @@
 namespace kvfs::cli {
 
 inline Status AttachSyncToMount(fs::MountConfig* config) {
-  KVFS_RETURN_IF_ERROR(sync::MergeStoreConfig(config->store_dir, &config->options.peers,
-                                              &config->options.listen));
+  KVFS_RETURN_IF_ERROR(
+      sync::MergeStoreConfig(config->store_dir, &config->options.peers, &config->options.listen));
   config->sync_runner = [](store::Store& store, const fs::MountOptions& options,
                            std::stop_token stop) {
     Status st = sync::RunSyncService(store, options.peers, options.listen, stop);

@@ -21,7 +21,8 @@ namespace {
 
 std::string Contact(uint64_t ms) {
   if (ms == 0) return "never";
-  const store::Timespec ts{static_cast<int64_t>(ms / 1000), static_cast<int64_t>(ms % 1000) * 1000000};
+  const store::Timespec ts{static_cast<int64_t>(ms / 1000),
+                           static_cast<int64_t>(ms % 1000) * 1000000};
   const uint64_t now = store::WallClockMs();
   const uint64_t ago = now > ms ? (now - ms) / 1000 : 0;
   return FormatTime(ts, /*with_nanos=*/false) + " (" + std::to_string(ago) + " s ago)";
@@ -80,14 +81,12 @@ int RunStatus(CliContext& ctx, const std::string& store_arg) {
   line("conflicts", std::to_string(conflicts) + (conflicts ? " (list them: kvfs conflicts)" : ""));
 
   for (const sync::PeerStatus& p : known) {
-    std::string value = (p.contact.address.empty() ? "?" : p.contact.address) +
-                        (p.live ? ", connected" : ", not connected") +
-                        ", last contact " + Contact(p.contact.last_contact_ms) +
-                        ", pending out " + std::to_string(p.pending_out) +
-                        (p.pending_out_capped ? "+" : "") +
-                        ", pending in " +
-                        (p.pending_in ? "up to " + std::to_string(p.pending_in) + " changes"
-                                      : std::string("0"));
+    std::string value =
+        (p.contact.address.empty() ? "?" : p.contact.address) +
+        (p.live ? ", connected" : ", not connected") + ", last contact " +
+        Contact(p.contact.last_contact_ms) + ", pending out " + std::to_string(p.pending_out) +
+        (p.pending_out_capped ? "+" : "") + ", pending in " +
+        (p.pending_in ? "up to " + std::to_string(p.pending_in) + " changes" : std::string("0"));
     line("peer " + Hex64(p.contact.node), value);
   }
   for (const std::string& configured : config.peers) {
