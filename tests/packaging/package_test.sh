@@ -24,6 +24,9 @@
 # KVFS_VERSION (expected package version), PKG_STEP_TIMEOUT (s, default 120),
 # PKG_DEADLINE (whole script, s, default 540), PKG_KEEP=1 keeps the temp dir.
 
+# Snippets for `bash -c '...' _ ARG` expand their $1 there, not here:
+# shellcheck disable=SC2016
+
 set -euo pipefail
 
 BUILD_DIR=${KVFS_BUILD_DIR:-}
@@ -186,7 +189,13 @@ chmod 755 "$T"
 mkdir -p "$T/home"
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
-(sleep "$DEADLINE" </dev/null >/dev/null 2>&1; log "watchdog: ${DEADLINE}s deadline passed"; kill -TERM $$) &
+# (sleep gets no copy of our stdout/stderr, so it cannot hold ctest's pipe open.)
+(
+  exec </dev/null
+  sleep "$DEADLINE" >/dev/null 2>&1
+  log "watchdog: ${DEADLINE}s deadline passed"
+  kill -TERM $$
+) &
 WATCHDOG=$!
 
 # ------------------------------------------------------------------ build
@@ -395,10 +404,12 @@ else
   if [[ "$sys_out$user_out" == *"Failed to initialize manager"* || "$sys_out$user_out" == *"Failed to lookup RuntimeDirectory"* ]]; then
     skip_step "systemd-analyze cannot run in this container: $(head -n 2 <<<"$sys_out$user_out")"
   else
-    ((verify_rc == 0)) && [[ -z $sys_out ]] ||
+    if ((verify_rc != 0)) || [[ -n $sys_out ]]; then
       fail "systemd-analyze verify kvfs-serve@.service (rc $verify_rc): $sys_out"
-    ((user_rc == 0)) && [[ -z $user_out ]] ||
+    fi
+    if ((user_rc != 0)) || [[ -n $user_out ]]; then
       fail "systemd-analyze --user verify kvfs-mount@.service (rc $user_rc): $user_out"
+    fi
     log "systemd-analyze verify: both units clean"
   fi
 fi
