@@ -200,8 +200,16 @@ WATCHDOG=$!
 
 # ------------------------------------------------------------------ build
 step "cpack -G DEB from $BUILD_DIR"
-out=$(timeout -k 5 300 cpack -G DEB --config "$BUILD_DIR/CPackConfig.cmake" -B "$T/pkg" 2>&1) ||
-  fail "cpack failed: $out"
+# cpack first brings the build up to date (its "preinstall" target): instant after a
+# fresh build, as in CI; a stale build dir is rebuilt here, within this bound.
+if ! timeout -k 5 420 cpack -G DEB --config "$BUILD_DIR/CPackConfig.cmake" -B "$T/pkg" >"$T/cpack.log" 2>&1; then
+  pre=$(find "$T/pkg" -name PreinstallOutput.log 2>/dev/null | head -n 1)
+  fail "cpack failed or timed out (a stale build dir is rebuilt first: build it, then rerun):
+$(tail -n 20 "$T/cpack.log")${pre:+
+--- $pre (tail):
+$(tail -n 20 "$pre")}"
+fi
+out=$(cat "$T/cpack.log")
 arch=$(dpkg --print-architecture)
 mapfile -t debs < <(find "$T/pkg" -maxdepth 1 -name 'kvfs_*.deb')
 ((${#debs[@]} == 1)) || fail "expected one kvfs_*.deb in $T/pkg, found: ${debs[*]:-none}; cpack said: $out"
