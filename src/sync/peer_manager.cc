@@ -53,6 +53,9 @@ Status SyncService::Start() {
     std::lock_guard lock(mu_);
     dialling_ = options_.peers;
   }
+  if (options_.on_store_changed) {
+    threads_.emplace_back([this](std::stop_token stop) { NotifyLoop(stop); });
+  }
   if (!options_.listen.empty()) {
     threads_.emplace_back([this](std::stop_token stop) { AcceptLoop(stop); });
   }
@@ -71,6 +74,23 @@ void SyncService::Stop() {
 void SyncService::NotifyLocalChange() {
   std::lock_guard lock(mu_);
   for (auto& [session, active] : active_) session->Wake();
+}
+
+void SyncService::StoreChanged() {
+  NotifyLocalChange();  // relay to the other peers now
+  std::lock_guard lock(mu_);
+  store_changed_ = true;
+  changed_cv_.notify_all();
+}
+
+void SyncService::NotifyLoop(std::stop_token stop) {
+  std::unique_lock lock(mu_);
+  while (changed_cv_.wait(lock, stop, [this] { return store_changed_; })) {
+    store_changed_ = false;
+    lock.unlock();
+    options_.on_store_changed();
+    lock.lock();
+  }
 }
 
 std::vector<PeerState> SyncService::Peers() const {
@@ -122,7 +142,7 @@ bool SyncService::RunSession(Socket socket, crypto::Handshake::Role role, const 
   SessionOptions opts = options_.session;
   opts.label = label;
   opts.until_synced = false;
-  opts.on_applied = [this] { NotifyLocalChange(); };
+  opts.on_applied = [this] { StoreChanged(); };
   Session* self = nullptr;
   opts.on_peer = [this, &self](uint64_t node) { return Claim(self, node); };
   Session session(std::move(socket), store_, key_, role, std::move(opts));

@@ -5,6 +5,7 @@
 // Threads (all std::jthread, stopped and joined by Stop() or the destructor):
 //   - the listener, when options.listen is set: accepts connections and runs each as
 //     a responder Session on a thread of its own (at most options.max_inbound at once);
+//   - the notifier, when options.on_store_changed is set: calls it after applies;
 //   - one connector per configured peer: dials it and runs an initiator Session;
 //     when the session ends, waits (exponential backoff from backoff_min to
 //     backoff_max, plus up to 25% random jitter, reset after a session that got as
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -52,6 +54,10 @@ struct SyncServiceOptions {
   std::chrono::milliseconds backoff_min{500};
   std::chrono::milliseconds backoff_max{30000};
   size_t max_inbound = 32;
+  // Called on a thread of the service, soon after sessions applied changes to the
+  // store (coalesced: one call for a burst). The mount daemon uses it to have its
+  // feed watcher invalidate the kernel's caches at once rather than at its next poll.
+  std::function<void()> on_store_changed;
 };
 
 // One peer as this process sees it now.
@@ -95,6 +101,8 @@ class SyncService {
   };
 
   void AcceptLoop(std::stop_token stop);
+  void NotifyLoop(std::stop_token stop);
+  void StoreChanged();
   void ConnectLoop(std::stop_token stop, HostPort target);
   // Runs one session to its end; true when it got as far as the peer's HELLO.
   // `peer_node`, when given, receives the peer's node id once known.
@@ -114,6 +122,8 @@ class SyncService {
   mutable std::mutex mu_;
   std::map<Session*, Active> active_;  // guarded by mu_
   std::vector<std::string> dialling_;  // configured peers; guarded by mu_
+  bool store_changed_ = false;         // guarded by mu_
+  std::condition_variable_any changed_cv_;
 
   // Threads last: destroyed (joined) first.
   std::list<Inbound> inbound_;  // only the accept thread touches it

@@ -2,6 +2,7 @@
 // Running sync for a store that a long-lived process serves (the mount daemon,
 // `kvfs serve`): the settings of STORE/kvfs.conf merged with those given on the
 // command line, and a SyncService run until a stop is requested.
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -23,7 +24,9 @@ Status MergeStoreConfig(const std::string& store_dir, std::vector<std::string>* 
 // Reads the store key, starts a SyncService with `peers` and `listen` on `store`, and
 // runs it until `stop`. Errors are returned before anything runs (no key, a bad
 // address, a port in use); once started, connection trouble is only logged.
+// `on_store_changed`: see SyncServiceOptions.
 Status RunSyncService(store::Store& store, const std::vector<std::string>& peers,
-                      const std::string& listen, std::stop_token stop);
+                      const std::string& listen, std::stop_token stop,
+                      std::function<void()> on_store_changed = {});
 
 }  // namespace kvfs::sync

@@ -108,6 +108,8 @@ int RunServe(CliContext& ctx, const ServeArgs& args) {
   sync::SyncServiceOptions options;
   options.peers = peers;
   options.listen = listen;
+  // Mounts of this store see what peers send at once, not at their next feed poll.
+  options.on_store_changed = [dir] { fs::NotifyMounts(dir, std::chrono::seconds(1)); };
   sync::SyncService service(**store, *key, options);
   if (Status st = service.Start(); !st.ok()) return ctx.Fail(st);
   std::string where = "not listening";
