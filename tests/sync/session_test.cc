@@ -41,6 +41,7 @@ class SyncSessionTest : public ::testing::Test {
   void ServeB(const crypto::StoreKey& key) {
     SyncServiceOptions opts;
     opts.listen = "127.0.0.1:0";
+    opts.on_store_changed = [this] { ++b_changed_; };
     b_service_ = std::make_unique<SyncService>(*b_, key, opts);
     Status st = b_service_->Start();
     ASSERT_TRUE(st.ok()) << st.message();
@@ -57,6 +58,7 @@ class SyncSessionTest : public ::testing::Test {
   testing::Scratch dir_;
   crypto::StoreKey key_;
   std::unique_ptr<store::Store> a_, b_;
+  std::atomic<int> b_changed_{0};  // calls of B's on_store_changed
   std::unique_ptr<SyncService> b_service_;
   std::string b_address_;
 };
@@ -275,6 +277,8 @@ TEST_F(SyncSessionTest, LiveChangesArePushedWithinASecond) {
       return got.ok() && *got == value;
     }));
     const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(WaitUntil([&] { return b_changed_.load() > i; }))
+        << "B's service did not report the merge";
     EXPECT_LT(took, 2s) << "push took "
                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
                         << " ms";
