@@ -3,7 +3,9 @@
 # two mounts on 127.0.0.1 (A listens, B dials A). Writes go both ways within 2 s;
 # mkdir -p, files, chmod 600, symlinks, xattrs, mtimes arrive identical; the
 # whole trees (path, type, mode, size, sha256, link target, mtime, user xattrs)
-# are the same on both mounts, also after both are remounted.
+# are the same on both mounts, also after both are remounted. Also: O_CREAT
+# without O_EXCL of a name that just arrived from the peer opens it (KNOWN BUG
+# on main: EEXIST while the kernel still holds the name as missing).
 . "$(dirname "$0")/sync_lib.sh"
 
 it_setup
@@ -33,6 +35,46 @@ write_file "$B/g" $'from B\n'
 ms=$(wait_file_eq 2 "$A/g" $'from B\n') \
   || fail "A/g does not read 'from B' 2 s after a write on B (A/g: $(cat "$A/g" 2>&1 | head -c 100))"
 log "B -> A latency: $ms ms"
+
+step "open(O_CREAT|O_TRUNC) on A of a name B just created (A's kernel saw it missing) opens it"
+# Like `echo x > f` on one machine right after f arrived from another one. POSIX:
+# O_CREAT without O_EXCL opens an existing file; it never fails EEXIST.
+out=$(run_bounded 120 "$PY" - "$A" "$B" "$KVFS_BIN" "$(store_of A)" <<'EOF'
+import errno, os, subprocess, sys, time
+a, b, kvfs, store_a = sys.argv[1:]
+res = {}
+for i in range(10):
+    name = "race%d" % i
+    try:
+        os.stat(os.path.join(a, name))          # the kernel caches "missing"
+    except FileNotFoundError:
+        pass
+    with open(os.path.join(b, name), "w") as f:
+        f.write("from B")
+    for _ in range(1000):                      # in A's store (asked without the mount)
+        if subprocess.run([kvfs, "--store", store_a, "get", name], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.005)
+    try:
+        fd = os.open(os.path.join(a, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, b"from A")
+        os.close(fd)
+        r = "OK"
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, str(e.errno))
+    res[r] = res.get(r, 0) + 1
+print(" ".join("%s=%d" % kv for kv in sorted(res.items())))
+EOF
+) || fail "the create race probe failed: $out"
+log "open(O_CREAT|O_TRUNC) right after the name arrived: $out"
+if [[ $out != "OK=10" ]]; then
+  if [[ $out =~ ^(EEXIST=[0-9]+)( OK=[0-9]+)?$ ]]; then
+    known_bug "open(\"$A/raceN\", O_WRONLY|O_CREAT|O_TRUNC) (as 'echo x > raceN' does) fails with EEXIST when raceN was created on the peer B moments before and A's kernel had looked it up as missing; POSIX opens the existing file (no O_EXCL). 10 tries: $out. After ~0.3 s the stale negative entry is gone and it works."
+  else
+    fail "open(O_CREAT|O_TRUNC) of names just created on B: expected OK=10, got $out"
+  fi
+fi
+wait_trees_equal 10 "after the create race" "$A" "$B"
 
 step "overwrite and append on A reach B"
 write_file "$A/f" $'second\n'
@@ -64,13 +106,13 @@ wait_trees_equal 10 "tree after A's changes" "$A" "$B"
 assert_eq "600" "$(b stat -c %a "$B/dotfiles/ssh/keys/id_ed25519")" "mode of the key file on B"
 assert_eq "dotfiles/bashrc" "$(b readlink "$B/bashrc-link")" "symlink target on B"
 assert_file_eq "$B/bashrc-link" $'export PS1="$ "\nalias ll="ls -l"\n' "read through the symlink on B"
-assert_eq "blue" "$(b getfattr --only-values -n user.color "$B/dotfiles/bashrc")" "user.color on B"
+assert_eq "blue" "$(b getfattr --absolute-names --only-values -n user.color "$B/dotfiles/bashrc")" "user.color on B"
 assert_same_file "$IT_TMP/blob" "$B/dotfiles/blob.bin" "a 300 KB random file on B"
 # The HLC stamp and origin are the same on both sides.
-assert_eq "$(b getfattr --only-values -n kvfs.hlc "$A/dotfiles/bashrc")" \
-  "$(b getfattr --only-values -n kvfs.hlc "$B/dotfiles/bashrc")" "kvfs.hlc of bashrc on A and B"
-assert_eq "$(b getfattr --only-values -n kvfs.origin "$A/dotfiles/bashrc")" \
-  "$(b getfattr --only-values -n kvfs.origin "$B/dotfiles/bashrc")" "kvfs.origin of bashrc on A and B"
+assert_eq "$(b getfattr --absolute-names --only-values -n kvfs.hlc "$A/dotfiles/bashrc")" \
+  "$(b getfattr --absolute-names --only-values -n kvfs.hlc "$B/dotfiles/bashrc")" "kvfs.hlc of bashrc on A and B"
+assert_eq "$(b getfattr --absolute-names --only-values -n kvfs.origin "$A/dotfiles/bashrc")" \
+  "$(b getfattr --absolute-names --only-values -n kvfs.origin "$B/dotfiles/bashrc")" "kvfs.origin of bashrc on A and B"
 
 step "changes made on B (rename, rm, chmod, xattr removal, rm -r) reach A"
 b mv "$B/dotfiles/bashrc" "$B/dotfiles/bashrc.moved"
@@ -82,7 +124,7 @@ b rm -r "$B/empty"
 b mv "$B/dotfiles/ssh" "$B/ssh-moved"
 write_file "$B/ssh-moved/keys/new" "new on B"
 wait_trees_equal 10 "tree after B's changes" "$A" "$B"
-assert_missing "$A/empty" "A/empty after rm -r on B"
+wait_missing "$A/empty" "A/empty after rm -r on B"
 assert_file_eq "$A/ssh-moved/keys/new" "new on B" "a file created on B in a moved directory"
 
 step "the CLI on A sees synced data; kvfs set on A reaches B's mount"

@@ -61,7 +61,7 @@ ms=$(wait_file_eq 20 "$C/while-b-down-a" "A while B was down") \
   || fail "A's write not on C within 20 s of the relay's return"
 log "A's offline write reached C $ms ms after kvfs serve B started"
 wait_trees_equal 20 "A and C through kvfs serve B" "$A" "$C"
-assert_missing "$C/t/x/file1" "file1 deleted on A, on C"
+wait_missing "$C/t/x/file1" "file1 deleted on A, on C"
 assert_file_eq "$A/t/x/file2" "file2 edited on C" "file2 edited on C, on A"
 got=$(kvs B get while-b-down-c) || fail "kvfs get on B (served) failed"
 assert_eq "C while B was down" "$got" "B's store holds C's write"

@@ -9,8 +9,11 @@
 #   - rm -r of a directory vs a file created in it: the file (and dir) survive
 #   - create of one new name on both: both files kept
 #   - a delete B never saw is not undone when B comes back
+#   - two conflict copies of one name minted by one node in one second: both
+#     stay visible (KNOWN BUG on main: one of them vanishes from the listing)
 # Round 1 edits B offline with the CLI (`kvfs set/rm` on its store), round 2
-# with B mounted without peer= (a mount that does not sync).
+# with B mounted without peer= (a mount that does not sync), round 3 with the
+# CLI and one-round `kvfs sync` against A's mount.
 . "$(dirname "$0")/sync_lib.sh"
 
 it_setup
@@ -93,7 +96,7 @@ for side in "$A" "$B"; do
   [[ -n $found ]] || fail "the edit of 'ren' made on B while A renamed it is on no file of $side"
   log "rename vs edit on $side: the edit is in: $(tr '\n' ' ' <<<"${found//$side\//}")"
   assert_file_eq "$side/ren-renamed" "edited on B while A renamed it" "ren-renamed on $side"
-  assert_missing "$side/ren" "the old name 'ren' on $side after the rename won"
+  wait_missing "$side/ren" "the old name 'ren' on $side after the rename won"
 done
 
 step "round 1: rm -r of a directory vs a file created in it -> the file survives"
@@ -101,8 +104,8 @@ for side in "$A" "$B"; do
   assert_file_eq "$side/gone/sub/new" "created on B inside gone/sub" "gone/sub/new on $side"
   assert_file_eq "$side/gone-empty/new" "created on B inside gone-empty" "gone-empty/new on $side"
   # What the delete had seen stays deleted.
-  assert_missing "$side/gone/old" "gone/old on $side (its delete saw it)"
-  assert_missing "$side/gone/sub/deep" "gone/sub/deep on $side (its delete saw it)"
+  wait_missing "$side/gone/old" "gone/old on $side (its delete saw it)"
+  wait_missing "$side/gone/sub/deep" "gone/sub/deep on $side (its delete saw it)"
 done
 
 step "round 1: one new name created on both sides -> both files kept"
@@ -112,7 +115,7 @@ for side in "$A" "$B"; do
 done
 
 step "round 1: a delete B never saw stays deleted"
-for side in "$A" "$B"; do assert_missing "$side/stays-deleted" "stays-deleted on $side"; done
+for side in "$A" "$B"; do wait_missing "$side/stays-deleted" "stays-deleted on $side"; done
 
 step "round 2: B mounted without peer= (offline); concurrent edits through both mounts"
 write_file "$A/m" "base m"
@@ -149,6 +152,47 @@ done
 st=$(kvs A status "$(store_of A)") || fail "kvfs status A failed"
 assert_contains "$st" "conflicts: " "kvfs status A"
 log "status of A: $(grep -E '^(conflicts|peer)' <<<"$st" | tr '\n' ';')"
+
+step "round 3: two conflict copies of one directory name from one node in one second"
+# A's directory rd loses the name to B's (a conflict copy rd.sync-conflict-T-A);
+# then A deletes B's rd and makes a new rd, while B adds a file to its rd: A's
+# new rd loses the name too, in the same second, so it would get the same
+# conflict name. Both copies, and every file in them, must stay visible.
+sync_umount B
+SB=$(store_of B)
+"$PY" -c 'import time; time.sleep(1.02 - time.time() % 1)'   # start just after a second boundary
+t_start=$(date +%s)
+kvs A mkdir rd >/dev/null
+kvs A set rd/first "first rd of A" >/dev/null
+kvs B mkdir rd >/dev/null
+kvs B set rd/fromB "rd of B" >/dev/null
+kvs B sync "$SB" --peer "127.0.0.1:$PA" -q >/dev/null || fail "kvfs sync B (round 3, 1) failed"
+kvs A rm -r rd >/dev/null
+kvs A mkdir rd >/dev/null
+kvs A set rd/second "second rd of A" >/dev/null
+kvs B set rd/laterB "added on B" >/dev/null
+kvs B sync "$SB" --peer "127.0.0.1:$PA" -q >/dev/null || fail "kvfs sync B (round 3, 2) failed"
+kvs B sync "$SB" --peer "127.0.0.1:$PA" -q >/dev/null || fail "kvfs sync B (round 3, 3) failed"
+same_second=$(( $(date +%s) == t_start ))
+log "round 3 ran within one second: $same_second; conflict copies on A: $(kvs A conflicts "$(store_of A)" | grep '^rd' | tr '\n' ' ')"
+sync_mount B "peer=127.0.0.1:$PA"
+wait_trees_equal 30 "after round 3" "$A" "$B"
+lost=""
+for side in "$A" "$B"; do
+  for content in "first rd of A" "second rd of A" "added on B"; do
+    b grep -rqxF "$content" "$side" || lost+="'$content' is in no file of $side; "
+  done
+done
+hidden="A hides: $(hidden_objects A | tr '\n' ' '); B hides: $(hidden_objects B | tr '\n' ' ')"
+if [[ -n $lost ]]; then
+  if (( same_second )) && [[ $hidden == *rd.sync-conflict-* ]]; then
+    known_bug "two conflict copies minted for one name by one node within one second get the same name (rd.sync-conflict-YYYYMMDD-HHMMSS-<node>); one of them drops out of the directory listing on every peer (kvfs log still names it: $hidden), so its files are lost from the tree: $lost"
+  else
+    fail "files lost after round 3: $lost ($hidden)"
+  fi
+else
+  assert_eq "A hides: ; B hides: " "$hidden" "live objects missing from the listings after round 3"
+fi
 
 sync_umount B
 sync_umount A

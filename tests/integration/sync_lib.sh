@@ -309,3 +309,26 @@ known_bug() {
   KNOWN_BUGS=$((KNOWN_BUGS + 1))
   printf '[%s] KNOWN BUG: %s\n' "$IT_NAME" "$*" >&2
 }
+
+# hidden_objects NAME: the paths of live objects of store NAME (its change feed,
+# `kvfs log`, names each live object by its path) that its directory listing
+# (`kvfs ls -r`) does not show: objects present in the store but unreachable.
+hidden_objects() {
+  local name=$1 logged listed
+  logged=$(kvs "$name" log -n 100000000 | cut -f4 | grep -v -e '^(deleted ino' -e '^/$' | sort -u) \
+    || fail "kvfs log on $name failed"
+  listed=$(kvs "$name" ls -r | sed 's,/$,,' | sort -u) || fail "kvfs ls -r on $name failed"
+  comm -23 <(printf '%s\n' "$logged") <(printf '%s\n' "$listed") | grep . || true
+}
+
+# wait_missing PATH [WHAT]: PATH must be gone within 2 s. After a delete that came
+# from a peer, the kernel may still hold the name for a moment (the daemon
+# invalidates it when it sees the change), as it may after any sync.
+wait_missing() {
+  local path=$1 i
+  for ((i = 0; i < 100; i++)); do
+    if ! timeout 5 test -e "$path" && ! timeout 5 test -L "$path"; then return 0; fi
+    sleep 0.02
+  done
+  fail "${2:-expected $path not to exist} (still there 2 s later)"
+}
