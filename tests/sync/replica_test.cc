@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "store/path.h"
 #include "store/store.h"
@@ -237,6 +238,8 @@ TEST_F(Replicas, ConcurrentEditsKeepBothVersionsEverywhere) {
   Write(a, "bashrc", "base\n");
   SyncAll();
   Write(a, "bashrc", "from A\n");
+  // Two stores stamp from the wall clock: let it move so B's edit is the later one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   Write(b, "bashrc", "from B, later\n");
   SyncAll();
   Tree ta = Snapshot(a), tb = Snapshot(b);
