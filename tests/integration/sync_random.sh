@@ -15,7 +15,7 @@
 . "$(dirname "$0")/sync_lib.sh"
 
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-8}
 OPS=${OPS:-50}
 log "SEED=$SEED ROUNDS=$ROUNDS OPS=$OPS (rerun with SEED=$SEED)"
 RANDOM=$SEED
@@ -169,7 +169,10 @@ for root, dp, dn, fn in ((r, *w) for r in roots for w in os.walk(r)):
 required = []
 for e in events:
     if e.get("op") in ("write", "append") and e["ok"]:
-        later = [x for x in events if x["seq"] > e["seq"] and touches(x, e["path"])]
+        # A failed operation changed nothing (but rm -r may have removed part
+        # of a tree before it failed).
+        later = [x for x in events if x["seq"] > e["seq"] and (x["ok"] or x["op"] == "rm-r")
+                 and touches(x, e["path"])]
         if not later:
             required.append(e)
 missing = [e for e in required if e["sha"] not in found]
@@ -273,18 +276,29 @@ done
 
 # Objects that are live in a store but missing from its directory listing.
 hidden=""
+hidden_paths=""
 for n in A B C; do
   h=$(hidden_objects "$n")
-  [[ -z $h ]] || hidden+="store $n hides: $(tr '\n' ' ' <<<"$h"); "
+  [[ -z $h ]] && continue
+  hidden+="store $n hides: $(tr '\n' ' ' <<<"$h"); "
+  hidden_paths+="$h"$'\n'
 done
 [[ -z $hidden ]] || log "live objects missing from the listings: $hidden"
 
 if (( ! converged )); then
   la=$(tree_listing "$MA"); lb=$(tree_listing "$MB"); lc=$(tree_listing "$MC")
+  diffs="$(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") || true)
+$(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lc") || true)"
   difftext="A vs B: $(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") | head -n 20 || true)
 A vs C: $(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lc") | head -n 20 || true)"
-  [[ -n $hidden ]] || fail "SEED=$SEED: the trees did not converge within 60 s:
+  # The known bug explains the divergence only if every path that differs is
+  # one that some store holds but hides.
+  unexplained=$(grep -E "^[<>] '" <<<"$diffs" | sed -E "s/^[<>] '([^']*)'.*/\1/" | sort -u \
+    | comm -23 - <(grep . <<<"$hidden_paths" | sort -u) || true)
+  if [[ -z $hidden || -n $unexplained ]]; then
+    fail "SEED=$SEED: the trees did not converge within 60 s (paths that differ and are not hidden objects: $(tr '\n' ' ' <<<"$unexplained")):
 $difftext"
+  fi
   known_bug "SEED=$SEED: the three trees never converge (waited 60 s): conflict copies that get one name collide, and a live object drops out of its directory listing on some peers (kvfs log names it, kvfs ls/readdir do not show it), so the peers disagree for good. $hidden
 $difftext"
 fi
