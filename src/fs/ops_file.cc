@@ -15,15 +15,31 @@
 namespace kvfs::fs::ops {
 namespace {
 
+Status CheckOpenable(const store::Inode& node);
+
+// The kernel sends CREATE when its cache says the name is missing. A peer's merge or
+// the CLI may have made the name since: without O_EXCL, open(2) must then open that
+// file (truncating it for O_TRUNC) rather than fail with EEXIST.
 Status DoCreate(Filesystem& fs, const fuse_ctx* ctx, store::Ino parent, std::string_view name,
-                mode_t mode, store::Inode* out) {
+                mode_t mode, int flags, store::Inode* out) {
   store::NewObject spec;
   spec.type = store::FileType::kRegular;
   spec.mode = mode & 07777;
   spec.uid = ctx->uid;
   spec.gid = ctx->gid;
   return fs.Update([&](store::WriteTxn& t) -> Status {
-    KVFS_ASSIGN_OR_RETURN(*out, t.Create(parent, name, spec));
+    auto created = t.Create(parent, name, spec);
+    if (created.ok() || created.status().code() != Code::kExists || (flags & O_EXCL)) {
+      KVFS_ASSIGN_OR_RETURN(*out, std::move(created));
+      return Status::Ok();
+    }
+    KVFS_ASSIGN_OR_RETURN(*out, t.Lookup(parent, name));
+    KVFS_RETURN_IF_ERROR(CheckOpenable(*out));
+    if (flags & O_TRUNC) {
+      store::AttrChange change;
+      change.size = 0;
+      KVFS_ASSIGN_OR_RETURN(*out, t.SetAttr(out->ino, change));
+    }
     return Status::Ok();
   });
 }
@@ -98,7 +114,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
   Guarded(req, "create", [&](Reply& r) {
     Filesystem& fs = r.fs();
     store::Inode node;
-    Status st = DoCreate(fs, r.ctx(), parent, name, mode, &node);
+    Status st = DoCreate(fs, r.ctx(), parent, name, mode, fi->flags, &node);
     if (!st.ok()) return r.Err(st);
     PrepareOpen(fi);
     fuse_entry_param e;
