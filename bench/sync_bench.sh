@@ -73,7 +73,7 @@ our_pids() {
   local p a
   for p in /proc/[0-9]*; do
     [[ ${p#/proc/} != "$$" ]] || continue
-    a=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    a=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     [[ $a == *kvfs*" $WORK/"* ]] && echo "${p#/proc/}"
   done
   return 0
@@ -82,7 +82,7 @@ our_pids() {
 daemon_of() {
   local p
   for p in $(our_pids); do
-    tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF "$1" && echo "$p"
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF "$1" && echo "$p"
   done
   return 0
 }

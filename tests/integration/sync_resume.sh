@@ -90,6 +90,7 @@ bytes_received_from() {
 }
 
 SAMPLER_PID=""
+# shellcheck disable=SC2016  # evaluated by the EXIT trap
 IT_HOOKS+=('[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null')
 start_sampler() {   # PATH SOURCE
   rm -f "$IT_TMP/stop" "$IT_TMP/samples"
