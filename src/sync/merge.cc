@@ -75,12 +75,18 @@ ObjectId ConflictCopyId(const ObjectId& oid, const HlcStamp& loser_stamp) {
 }
 
 std::string ConflictName(const std::string& name, const HlcStamp& stamp) {
-  const std::time_t secs = static_cast<std::time_t>(stamp.physical_ms() / 1000);
+  const uint64_t ms = stamp.physical_ms();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char suffix[64];
-  std::snprintf(suffix, sizeof suffix, ".sync-conflict-%04d%02d%02d-%02d%02d%02d-%08llx",
+  // Milliseconds and the logical counter make the name unique per stamp, so two
+  // copies minted by one node within one second never take the same name.
+  char logical[16] = "";
+  if (stamp.logical() != 0) std::snprintf(logical, sizeof logical, ".%u", stamp.logical());
+  char suffix[80];
+  std::snprintf(suffix, sizeof suffix, ".sync-conflict-%04d%02d%02d-%02d%02d%02d.%03u%s-%08llx",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned>(ms % 1000), logical,
                 static_cast<unsigned long long>(stamp.node >> 32));
   std::string s(suffix);
   return name.substr(0, std::min(name.size(), store::kMaxNameLen - s.size())) + s;

@@ -90,6 +90,10 @@ Result<std::string> AddName(WriteTxn& t, Inode& node, Ino parent, const std::str
       KVFS_RETURN_IF_ERROR(t.SaveMerged(o));
     } else {
       final_name = ConflictName(name, node.name_stamp);
+      // Never overwrite another entry: a taken conflict name gets the object's id.
+      if (t.Lookup(parent, final_name).ok()) {
+        final_name = final_name.substr(0, store::kMaxNameLen - 17) + "-" + node.oid.ToString().substr(0, 16);
+      }
     }
   } else if (!other.ok() && other.status().code() != Code::kNotFound) {
     return other.status();

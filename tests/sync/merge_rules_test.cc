@@ -1,6 +1,8 @@
 // The named merge rules of SPEC "Sync semantics", one scenario each.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "sync/merge.h"
 
 namespace kvfs::sync {
@@ -114,6 +116,24 @@ TEST(MergeRulesTest, ConflictNameFitsIn255Bytes) {
   std::string c = ConflictName(name, HlcStamp{uint64_t{1764000000000} << 16, kB});
   EXPECT_LE(c.size(), 255u);
   EXPECT_NE(c.find(".sync-conflict-"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvfs::sync
+
+namespace kvfs::sync {
+namespace {
+
+TEST(MergeRulesTest, ConflictNamesDifferForStampsInOneSecond) {
+  const uint64_t kNode = 0xec04cdf500000000ull;
+  const uint64_t second = 1764000000000;  // ms, on a whole second
+  std::set<std::string> names;
+  names.insert(ConflictName("rd", HlcStamp::Make(second, 0, kNode)));
+  names.insert(ConflictName("rd", HlcStamp::Make(second + 1, 0, kNode)));
+  names.insert(ConflictName("rd", HlcStamp::Make(second + 1, 1, kNode)));
+  names.insert(ConflictName("rd", HlcStamp::Make(second + 999, 0, kNode)));
+  EXPECT_EQ(names.size(), 4u);
+  for (const auto& n : names) EXPECT_EQ(n.rfind("rd.sync-conflict-", 0), 0u) << n;
 }
 
 }  // namespace
