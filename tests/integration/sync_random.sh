@@ -53,9 +53,6 @@ EXPECTED = {
     "rm-r": {E.ENOENT, E.ENOTEMPTY, E.ENOTDIR, E.EISDIR},
     "rename-dir": {E.ENOENT, E.EINVAL, E.ENOTEMPTY, E.EEXIST, E.ENOTDIR},
 }
-# A known product bug: open(O_CREAT) without O_EXCL of a name the kernel saw
-# missing, just created by a sync from a peer, fails EEXIST.
-KNOWN = {("write", E.EEXIST), ("append", E.EEXIST)}
 def rand_file():
     d = rng.choice([""] * 3 + DIRS)
     return (d + "/" if d else "") + rng.choice(FILES)
@@ -65,7 +62,6 @@ def payload(tok, peer):
     return ("[T%d:%s:%s]\n" % (tok, peer, pad[:n])).encode()
 out = open(state, "a")
 unexpected = []
-known = []
 for _ in range(nops):
     peer = rng.choice(sorted(mounts))
     root = mounts[peer]
@@ -115,16 +111,12 @@ for _ in range(nops):
     except OSError as e:
         ev["ok"] = False
         ev["errno"] = errno.errorcode.get(e.errno, str(e.errno))
-        if (ev.get("op"), e.errno) in KNOWN:
-            known.append("%s of %s on %s: %s" % (ev.get("op"), ev.get("path"), peer, e))
-        elif e.errno not in EXPECTED.get(ev.get("op"), set()):
+        if e.errno not in EXPECTED.get(ev.get("op"), set()):
             unexpected.append("%s on %s: %s" % (ev.get("op"), peer, e))
     out.write(json.dumps(ev) + "\n")
 out.close()
 for u in unexpected[:10]:
     print("UNEXPECTED", u)
-for k in known[:10]:
-    print("KNOWN", k)
 EOF
 
 cat >"$IT_TMP/check.py" <<'EOF'
@@ -247,9 +239,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
     fail "unexpected errors from the mounts (SEED=$SEED):
 $out"
   fi
-  if grep -q '^KNOWN' <<<"$out"; then
-    known_bug "SEED=$SEED: open(O_WRONLY|O_CREAT[|O_TRUNC|O_APPEND]) without O_EXCL failed with EEXIST (a name a peer had just created; POSIX opens the existing file): $(grep '^KNOWN' <<<"$out" | sed 's/^KNOWN //' | tr '\n' ';')"
-  fi
   # Sometimes a crash right after a burst of writes, while they are being sent.
   if (( RANDOM % 4 == 0 )); then
     names=(A B C)
@@ -276,63 +265,37 @@ done
 
 # Objects that are live in a store but missing from its directory listing.
 hidden=""
-hidden_paths=""
 for n in A B C; do
   h=$(hidden_objects "$n")
   [[ -z $h ]] && continue
   hidden+="store $n hides: $(tr '\n' ' ' <<<"$h"); "
-  hidden_paths+="$h"$'\n'
 done
 [[ -z $hidden ]] || log "live objects missing from the listings: $hidden"
 
 if (( ! converged )); then
   la=$(tree_listing "$MA"); lb=$(tree_listing "$MB"); lc=$(tree_listing "$MC")
-  diffs="$(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") || true)
-$(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lc") || true)"
-  difftext="A vs B: $(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") | head -n 20 || true)
+  fail "SEED=$SEED: the trees did not converge within 60 s${hidden:+ (live objects missing from the listings: $hidden)}:
+A vs B: $(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lb") | head -n 20 || true)
 A vs C: $(diff <(printf '%s\n' "$la") <(printf '%s\n' "$lc") | head -n 20 || true)"
-  # The known bug explains the divergence only if every path that differs is
-  # one that some store holds but hides.
-  unexplained=$(grep -E "^[<>] '" <<<"$diffs" | sed -E "s/^[<>] '([^']*)'.*/\1/" | sort -u \
-    | comm -23 - <(grep . <<<"$hidden_paths" | sort -u) || true)
-  if [[ -z $hidden || -n $unexplained ]]; then
-    fail "SEED=$SEED: the trees did not converge within 60 s (paths that differ and are not hidden objects: $(tr '\n' ' ' <<<"$unexplained")):
-$difftext"
-  fi
-  known_bug "SEED=$SEED: the three trees never converge (waited 60 s): conflict copies that get one name collide, and a live object drops out of its directory listing on some peers (kvfs log names it, kvfs ls/readdir do not show it), so the peers disagree for good. $hidden
-$difftext"
 fi
+[[ -z $hidden ]] || fail "SEED=$SEED: live objects are missing from the directory listings: $hidden"
 
 step "the final tree against the operation log"
-if (( converged )); then roots=("$MA"); else roots=("$MA" "$MB" "$MC"); fi
-rc=0
-out=$(run_bounded 120 "$PY" "$IT_TMP/check.py" "$IT_TMP/events.jsonl" "${roots[@]}") || rc=$?
-log "$out"
-if (( rc != 0 )); then
-  if grep -q '^BAD' <<<"$out" || [[ -z $hidden ]]; then
-    fail "SEED=$SEED: the final tree lost or mangled data:
+out=$(run_bounded 120 "$PY" "$IT_TMP/check.py" "$IT_TMP/events.jsonl" "$MA") \
+  || fail "SEED=$SEED: the final tree lost or mangled data:
 $out"
-  fi
-  known_bug "SEED=$SEED: payloads written and never overwritten or removed are not in any visible file; they sit in live objects hidden from the listings ($hidden): $(grep '^MISSING' <<<"$out" | tr '\n' ' ')"
-fi
-if (( converged )) && [[ -n $hidden ]]; then
-  known_bug "SEED=$SEED: the trees agree but live objects are missing from the directory listings: $hidden"
-fi
+log "$out"
 
-if (( converged )); then
-  step "conflict copies listed the same on all three"
-  ca=$(kvs A conflicts "$(store_of A)") || fail "kvfs conflicts A failed"
-  cb=$(kvs B conflicts "$(store_of B)") || fail "kvfs conflicts B failed"
-  cc=$(kvs C conflicts "$(store_of C)") || fail "kvfs conflicts C failed"
-  assert_same_text "$ca" "$cb" "kvfs conflicts of B vs A"
-  assert_same_text "$ca" "$cc" "kvfs conflicts of C vs A"
-  log "$(grep -c . <<<"$ca" || true) conflict copies"
-fi
+step "conflict copies listed the same on all three"
+ca=$(kvs A conflicts "$(store_of A)") || fail "kvfs conflicts A failed"
+cb=$(kvs B conflicts "$(store_of B)") || fail "kvfs conflicts B failed"
+cc=$(kvs C conflicts "$(store_of C)") || fail "kvfs conflicts C failed"
+assert_same_text "$ca" "$cb" "kvfs conflicts of B vs A"
+assert_same_text "$ca" "$cc" "kvfs conflicts of C vs A"
+log "$(grep -c . <<<"$ca" || true) conflict copies"
 
-step "remount of all three"
+step "still converged after a remount of all three"
 for n in C B A; do sync_umount "$n"; done
 for n in A B C; do sync_mount "$n" "${OPTS[$n]}"; done
-if (( converged )); then
-  wait_trees_equal 30 "after the final remount (SEED=$SEED)" "$MA" "$MB" "$MC"
-fi
+wait_trees_equal 30 "after the final remount (SEED=$SEED)" "$MA" "$MB" "$MC"
 for n in C B A; do sync_umount "$n"; done
