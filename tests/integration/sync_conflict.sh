@@ -11,9 +11,11 @@
 #   - a delete B never saw is not undone when B comes back
 #   - two conflict copies of one name minted by one node in one second: both
 #     stay visible (they once took one name, and one vanished from the listing)
+#   - a name-clash loser whose conflict name is already taken by a file: all
+#     files visible, one tree on both sides (KNOWN BUG on main: not so)
 # Round 1 edits B offline with the CLI (`kvfs set/rm` on its store), round 2
 # with B mounted without peer= (a mount that does not sync), round 3 with the
-# CLI and one-round `kvfs sync` against A's mount.
+# CLI and one-round `kvfs sync` against A's mount, round 4 with the CLI.
 . "$(dirname "$0")/sync_lib.sh"
 
 it_setup
@@ -190,6 +192,46 @@ for side in "$A" "$B"; do
   n=$(b find "$side" -maxdepth 1 -name 'rd.sync-conflict-*' | grep -c . || true)
   assert_eq 2 "$n" "rd.sync-conflict-* copies on $side"
 done
+
+step "round 4: a name clash whose conflict name is already taken"
+# A's 'sq' loses the name to B's later 'sq', so A's is shown as
+# sq.sync-conflict-<its stamp>-<A>; a file of that very name already exists on
+# A (made by the user, or a copy from elsewhere). All three files must stay
+# visible, and both peers must show the same tree.
+sync_umount B
+kvs A set sq "sq of A" >/dev/null
+stamp=$(kvs A stat sq | sed -n 's/^stamp: //p')
+kvs B set sq "sq of B" >/dev/null
+taken=$("$PY" - "$stamp" <<'EOF'
+import re, sys
+# stamp: 2026-11-22T21:00:17.627Z/LOGICAL/NODE -> the conflict name of merge.cc
+m = re.match(r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z/(\d+)/([0-9a-f]+)$", sys.argv[1])
+Y, Mo, D, h, mi, s, ms, lg, node = m.groups()
+print("sq.sync-conflict-%s%s%s-%s%s%s.%s%s-%s" % (Y, Mo, D, h, mi, s, ms,
+      "." + lg if lg != "0" else "", node[:8]))
+EOF
+) || fail "cannot parse the stamp '$stamp' of sq on A"
+kvs A set "$taken" "squatter on A" >/dev/null
+log "A's sq has stamp $stamp; A also holds a file named $taken"
+sync_mount B "peer=127.0.0.1:$PA"
+problems=""
+if ! wait_trees_equal_quiet 15 "$A" "$B"; then
+  problems+="the trees of A and B still differ after 15 s: $(diff <(tree_listing "$A") <(tree_listing "$B") | tr '\n' ' ' || true); "
+fi
+for side in "$A" "$B"; do
+  for content in "sq of A" "sq of B" "squatter on A"; do
+    b grep -rqxF "$content" "$side" || problems+="'$content' is in no file of $side; "
+  done
+done
+hidden="A hides: $(hidden_objects A | tr '\n' ' '); B hides: $(hidden_objects B | tr '\n' ' ')"
+[[ $hidden == "A hides: ; B hides: " ]] || problems+="live objects missing from the listings: $hidden; "
+if [[ -n $problems ]]; then
+  if [[ $hidden == *"$taken"* ]]; then
+    known_bug "a name-clash loser whose conflict name is already taken: the peers never agree and a file drops out of a listing. Steps: B offline; kvfs set sq on A, then on B; on A kvfs set '$taken' (the conflict name A's sq will get, from its stamp $stamp); B reconnects. Expected: the same tree on A and B with 'sq of A', 'sq of B' and 'squatter on A' visible on both. Got: $problems"
+  else
+    fail "round 4: $problems"
+  fi
+fi
 
 sync_umount B
 sync_umount A

@@ -332,3 +332,16 @@ wait_missing() {
   done
   fail "${2:-expected $path not to exist} (still there 2 s later)"
 }
+
+# wait_trees_equal_quiet SECONDS DIR...: like wait_trees_equal, but returns 1
+# instead of failing (for checks that report a known bug).
+wait_trees_equal_quiet() {
+  local secs=$1 t0
+  shift
+  t0=$(date +%s)
+  while (( $(date +%s) - t0 < secs )); do
+    trees_equal "$@" && return 0
+    sleep 0.2
+  done
+  return 1
+}
