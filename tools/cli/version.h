@@ -1,9 +1,13 @@
 #pragma once
-// The version `kvfs --version` prints. Kept by hand in step with project(VERSION) in
-// the top-level CMakeLists.txt (tools/ cannot add a compile definition for it).
+// The version `kvfs --version` prints: project(VERSION) of the top-level
+// CMakeLists.txt, passed in by tools/CMakeLists.txt as KVFS_VERSION.
+
+#ifndef KVFS_VERSION
+#error "KVFS_VERSION is set by tools/CMakeLists.txt from project(VERSION)"
+#endif
 
 namespace kvfs::cli {
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = KVFS_VERSION;
 
 }  // namespace kvfs::cli
