@@ -1,5 +1,7 @@
 #include "store/lmdb.h"
 
+#include <sys/statvfs.h>
+
 #include <cstring>
 
 namespace kvfs::store::lmdb {
@@ -27,6 +29,19 @@ Status FromRc(int rc, std::string_view what) {
     default:
       return Status(Code::kIo, msg);
   }
+}
+
+Status FromWriteRc(int rc, std::string_view what, const std::string& db_dir) {
+  // Below this, a failed write is blamed on the full disk: a short write leaves
+  // the filesystem full to within a block or two.
+  constexpr uint64_t kFullDiskSlack = uint64_t{1} << 20;
+  struct statvfs fs {};
+  if (rc == EIO && statvfs(db_dir.c_str(), &fs) == 0 &&
+      uint64_t{fs.f_bavail} * fs.f_frsize < kFullDiskSlack) {
+    return Status(Code::kNoSpace, std::string(what) + ": the disk holding " + db_dir +
+                                      " is full; free disk space and retry");
+  }
+  return FromRc(rc, what);
 }
 
 Cursor::Cursor(MDB_txn* txn, MDB_dbi dbi) {

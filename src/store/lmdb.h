@@ -17,6 +17,12 @@ namespace kvfs::store::lmdb {
 // Maps an LMDB/errno return code to a Status. `what` names the operation.
 Status FromRc(int rc, std::string_view what);
 
+// FromRc for a commit or sync of the environment in `db_dir`. LMDB reports a short
+// write as EIO, and a short write is how a full disk shows up in the middle of a
+// commit; so an EIO while the disk holding the store has (almost) no free space left
+// is reported as kNoSpace (ENOSPC to a FUSE writer), which says what to do.
+Status FromWriteRc(int rc, std::string_view what, const std::string& db_dir);
+
 inline MDB_val Val(std::string_view s) {
   return MDB_val{s.size(), const_cast<char*>(s.data())};
 }

@@ -224,7 +224,7 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
     if (!w.map_full()) {
       if (!st.ok()) return st;
       rc = txn.Commit();
-      if (rc != MDB_MAP_FULL) return lmdb::FromRc(rc, "commit");
+      if (rc != MDB_MAP_FULL) return lmdb::FromWriteRc(rc, "commit", StoreDbDir(dir_));
     }
     txn.Abort();
     lock.unlock();
@@ -254,7 +254,7 @@ Status Store::AdoptForeignResize() {
 
 Status Store::Sync() {
   std::shared_lock lock(resize_mu_);
-  return lmdb::FromRc(mdb_env_sync(env_, 1), "sync the store to disk");
+  return lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_));
 }
 
 size_t Store::map_size() const {
