@@ -1,5 +1,6 @@
 #include "sync/merge.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <tuple>
@@ -90,6 +91,25 @@ std::string ConflictName(const std::string& name, const HlcStamp& stamp) {
                 static_cast<unsigned long long>(stamp.node >> 32));
   std::string s(suffix);
   return name.substr(0, std::min(name.size(), store::kMaxNameLen - s.size())) + s;
+}
+
+std::string DisplacedName(const std::string& name, const ObjectId& oid, const HlcStamp& stamp) {
+  const std::string suffix = ConflictName("", stamp);
+  const size_t at = name.find(suffix);
+  if (at == std::string::npos) return ConflictName(name, stamp);
+  // It lost its conflict name too: the conflict name plus a hash of its id, stamp and
+  // the name it lost, so each further step gives another name of the same length.
+  uint64_t h = 14695981039346656037ull;
+  for (uint64_t v : {oid.node, oid.serial, stamp.time, stamp.node, uint64_t{name.size()}}) {
+    h = Fnv1a(h, v);
+  }
+  for (unsigned char c : name) h = Fnv1a(h, c);
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "-%016llx", static_cast<unsigned long long>(h));
+  const std::string tail = suffix + hex;
+  std::string out = name.substr(0, std::min(at, store::kMaxNameLen - tail.size())) + tail;
+  if (out == name) out.back() = out.back() == '0' ? '1' : '0';  // never a fixed point
+  return out;
 }
 
 MergeOutcome MergeObject(const ObjectState& local, const ObjectState& remote) {

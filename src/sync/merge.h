@@ -42,4 +42,11 @@ ObjectId ConflictCopyId(const ObjectId& oid, const HlcStamp& loser_stamp);
 // "bashrc" -> "bashrc.sync-conflict-20261122-171800-<node>", kept within 255 bytes.
 std::string ConflictName(const std::string& name, const HlcStamp& stamp);
 
+// The name an object (id `oid`, name stamp `stamp`) moves on to when it loses a name
+// clash at `name`: its ConflictName, or, when `name` already carries that conflict
+// suffix (it lost the conflict name too), `name` + "-" + 16 hex digits of a hash of
+// (oid, stamp, name). A pure function of replicated state, so every peer walks the
+// same chain of names; it always differs from `name`.
+std::string DisplacedName(const std::string& name, const ObjectId& oid, const HlcStamp& stamp);
+
 }  // namespace kvfs::sync

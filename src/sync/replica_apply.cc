@@ -70,35 +70,53 @@ Status AdjustNlink(WriteTxn& t, Ino dir, int delta) {
 
 Status Resurrect(WriteTxn& t, Ino dir);
 
-// Gives `node` the entry (parent, name), settling a clash with another live object:
-// the later name stamp (then the larger id) keeps the name, the other is shown under
-// its conflict name. Returns the name `node` ends up with.
-Result<std::string> AddName(WriteTxn& t, Inode& node, Ino parent, const std::string& name) {
-  KVFS_RETURN_IF_ERROR(Resurrect(t, parent));
-  std::string final_name = name;
-  auto other = t.Lookup(parent, name);
-  if (other.ok() && other->ino != node.ino) {
-    Inode& o = *other;
-    const bool node_wins = std::tie(node.name_stamp, node.oid) > std::tie(o.name_stamp, o.oid);
-    if (node_wins) {
-      const std::string moved = ConflictName(name, o.name_stamp);
+// How many times one placement may move an object on to its next name (a clash at the
+// conflict name, then at the next one, ...). Only deliberate squatting gets past 2.
+constexpr int kMaxDisplacements = 64;
+
+// Puts the entry (parent, name) -> `node`, settling clashes with other live objects by
+// one rule that depends only on replicated state: at every name, the larger
+// (name_stamp, oid) keeps it and the other moves on to DisplacedName(name, its oid, its
+// name stamp), where the rule applies again. A displaced occupant's name register is
+// rewritten to where it ends up (same stamp: the longer, displaced name wins the
+// register merge on every peer), so peers agree whatever order objects arrived in.
+// Never overwrites another entry. Returns the name `node` ends up with.
+Result<std::string> Claim(WriteTxn& t, const Inode& node, Ino parent, std::string name,
+                          int depth) {
+  for (;; ++depth) {
+    if (depth > kMaxDisplacements) {
+      return Status(Code::kCorruption, "more than " + std::to_string(kMaxDisplacements) +
+                                           " objects claim names derived from '" + name + "'");
+    }
+    auto other = t.Lookup(parent, name);
+    if (!other.ok()) {
+      if (other.status().code() != Code::kNotFound) return other.status();
+      break;
+    }
+    if (other->ino == node.ino) break;
+    Inode o = *std::move(other);
+    if (std::tie(node.name_stamp, node.oid) > std::tie(o.name_stamp, o.oid)) {
+      // `node` takes the name; the occupant moves on.
       KVFS_RETURN_IF_ERROR(t.DeleteDirent(parent, name));
+      KVFS_ASSIGN_OR_RETURN(std::string moved,
+                            Claim(t, o, parent, DisplacedName(name, o.oid, o.name_stamp), depth + 1));
       for (auto& l : o.links) {
         if (l.parent == parent && l.name == name) l.name = moved;
       }
-      KVFS_RETURN_IF_ERROR(t.PutDirent(parent, moved, o.ino, o.type));
       KVFS_RETURN_IF_ERROR(t.SaveMerged(o));
-    } else {
-      final_name = ConflictName(name, node.name_stamp);
-      // Never overwrite another entry: a taken conflict name gets the object's id.
-      if (t.Lookup(parent, final_name).ok()) {
-        final_name = final_name.substr(0, store::kMaxNameLen - 17) + "-" + node.oid.ToString().substr(0, 16);
-      }
+      break;
     }
-  } else if (!other.ok() && other.status().code() != Code::kNotFound) {
-    return other.status();
+    name = DisplacedName(name, node.oid, node.name_stamp);
   }
-  KVFS_RETURN_IF_ERROR(t.PutDirent(parent, final_name, node.ino, node.type));
+  KVFS_RETURN_IF_ERROR(t.PutDirent(parent, name, node.ino, node.type));
+  return name;
+}
+
+// Gives `node` the entry (parent, name), settling a clash with another live object
+// (Claim). Returns the name `node` ends up with.
+Result<std::string> AddName(WriteTxn& t, Inode& node, Ino parent, const std::string& name) {
+  KVFS_RETURN_IF_ERROR(Resurrect(t, parent));
+  KVFS_ASSIGN_OR_RETURN(std::string final_name, Claim(t, node, parent, name, 0));
   if (node.is_dir()) KVFS_RETURN_IF_ERROR(AdjustNlink(t, parent, +1));
   return final_name;
 }
@@ -189,6 +207,8 @@ Result<ApplyResult> ApplyObject(WriteTxn& t, const ObjectState& remote,
                                                                               : read_remote)
                              .status());
     result.conflict = true;
+    // Placing the copy may have moved this object on from a clashing name: reload.
+    KVFS_ASSIGN_OR_RETURN(before, t.Get(*found));
   }
 
   Inode node;
