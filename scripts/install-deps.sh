@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libfuse3-dev fuse3 liblmdb-dev lmdb-utils libsodium-dev libcli11-dev libspdlog-dev
-  libgtest-dev libgmock-dev libasio-dev
+  libzstd-dev libgtest-dev libgmock-dev libasio-dev
   attr sqlite3 bindfs rsync python3 util-linux procps psmisc iproute2 man-db
   clang libclang-rt-14-dev
 )

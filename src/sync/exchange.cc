@@ -2,6 +2,7 @@
 
 #include "base/bytes.h"
 #include "store/keys.h"
+#include "sync/object_codec.h"
 
 namespace kvfs::sync {
 namespace {
@@ -20,10 +21,19 @@ std::string PeerHeadKey(uint64_t peer_node) { return PeerKey('h', peer_node); }
 std::string PeerAckedKey(uint64_t peer_node) { return PeerKey('a', peer_node); }
 
 Result<std::vector<OutgoingObject>> Outbox::Next(uint64_t after_seq, size_t max_objects) {
+  uint64_t scanned = after_seq;
+  return Next(after_seq, max_objects, {}, &scanned);
+}
+
+Result<std::vector<OutgoingObject>> Outbox::Next(uint64_t after_seq, size_t max_objects,
+                                                 const std::function<bool(uint64_t)>& skip,
+                                                 uint64_t* scanned_upto) {
   std::vector<OutgoingObject> out;
   KVFS_RETURN_IF_ERROR(store_.View([&](store::ReadTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(auto changes, t.ChangesSince(after_seq, max_objects));
     for (const store::Change& c : changes) {
+      *scanned_upto = c.seq;
+      if (skip && skip(c.seq)) continue;
       OutgoingObject obj;
       obj.seq = c.seq;
       KVFS_ASSIGN_OR_RETURN(obj.state, ExportObject(t, c.ino));
@@ -93,9 +103,16 @@ Status Inbox::Stage(const ObjectId& oid, uint64_t index, const HlcStamp& stamp,
   });
 }
 
-Result<ApplyResult> Inbox::Apply(const OutgoingObject& obj) {
+Result<ApplyResult> Inbox::Apply(const OutgoingObject& obj, std::vector<uint64_t>* echoes,
+                                  const std::map<ObjectId, std::string>* parked_from_peer) {
   ApplyResult result;
+  std::vector<uint64_t> found;
   KVFS_RETURN_IF_ERROR(store_.Update([&](store::WriteTxn& t) -> Status {
+    found.clear();  // the callback may run again after a map resize
+    uint64_t before = 0;
+    if (echoes) {
+      KVFS_ASSIGN_OR_RETURN(before, t.LastSeq());
+    }
     ChunkReader staged = StagedChunkReader(t, obj.state.oid);
     ChunkReader read = [&](uint64_t index, const HlcStamp& stamp) -> Result<std::string> {
       auto it = obj.inline_chunks.find(index);
@@ -107,8 +124,27 @@ Result<ApplyResult> Inbox::Apply(const OutgoingObject& obj) {
     if (result.changed && obj.state.type == FileType::kDirectory) {
       KVFS_RETURN_IF_ERROR(ApplyParked(t).status());
     }
+    if (echoes && result.changed) {
+      // Only an exact match is an echo: a merge that kept anything of ours (a newer
+      // local register, a conflict copy) must reach the peer.
+      KVFS_ASSIGN_OR_RETURN(auto changes, t.ChangesSince(before));
+      for (const store::Change& c : changes) {
+        KVFS_ASSIGN_OR_RETURN(store::Inode n, t.Get(c.ino));
+        std::string sent;
+        if (n.oid == obj.state.oid) {
+          sent = EncodeObject(obj.state);
+        } else if (parked_from_peer && parked_from_peer->count(n.oid)) {
+          sent = parked_from_peer->at(n.oid);
+        } else {
+          continue;
+        }
+        KVFS_ASSIGN_OR_RETURN(ObjectState now, ExportObject(t, c.ino));
+        if (EncodeObject(now) == sent) found.push_back(c.seq);
+      }
+    }
     return t.PutSyncValue(CursorKey(peer_node_), store::keys::U64Key(obj.seq));
   }));
+  if (echoes) echoes->insert(echoes->end(), found.begin(), found.end());
   return result;
 }
 

@@ -12,6 +12,7 @@
 // stopped), and applies an object in ONE write transaction together with the new
 // cursor for the sending peer: a sync cut at any byte leaves nothing half-applied.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,12 @@ class Outbox {
   explicit Outbox(store::Store& store) : store_(store) {}
   // Up to `max_objects` objects changed after `after_seq`, oldest first.
   Result<std::vector<OutgoingObject>> Next(uint64_t after_seq, size_t max_objects);
+  // The same, leaving out (unread) the feed entries for which `skip(seq)` is true;
+  // skipped entries count towards `max_objects`. `*scanned_upto` becomes the last seq
+  // looked at (unchanged when the feed has nothing after `after_seq`).
+  Result<std::vector<OutgoingObject>> Next(uint64_t after_seq, size_t max_objects,
+                                           const std::function<bool(uint64_t seq)>& skip,
+                                           uint64_t* scanned_upto);
   // The bytes of chunk `index` of `oid`, if it still has that stamp.
   Result<std::string> ReadChunk(const ObjectId& oid, uint64_t index, const HlcStamp& stamp);
   Result<uint64_t> LastSeq();
@@ -54,7 +61,12 @@ class Inbox {
   Result<std::vector<uint64_t>> Missing(const OutgoingObject& obj);
   Status Stage(const ObjectId& oid, uint64_t index, const HlcStamp& stamp, std::string_view data);
   // Merges `obj` and moves the cursor to obj.seq, in one transaction.
-  Result<ApplyResult> Apply(const OutgoingObject& obj);
+  // With `echoes`: appends the local feed seqs this apply produced whose object is now
+  // exactly what the peer sent (`obj` itself, or an object of `parked_from_peer`, the
+  // peer's encoded states of objects parked earlier, brought in by this apply).
+  // Sending those back to the peer would only echo what it has.
+  Result<ApplyResult> Apply(const OutgoingObject& obj, std::vector<uint64_t>* echoes = nullptr,
+                            const std::map<ObjectId, std::string>* parked_from_peer = nullptr);
   // Records the peer's own last seq (for `kvfs status`: what is pending inbound).
   Status NotePeerHead(uint64_t peer_last_seq, uint64_t peer_cursor_of_us);
 

@@ -60,6 +60,7 @@ void EncodeBody(const AckMsg& m, ByteWriter& w) {
   w.U64(m.cursor);
   w.U64(m.last_seq);
 }
+void EncodeBody(const SkipMsg& m, ByteWriter& w) { w.U64(m.upto); }
 void EncodeBody(const PingMsg&, ByteWriter&) {}
 void EncodeBody(const ByeMsg&, ByteWriter&) {}
 
@@ -142,6 +143,12 @@ Status DecodeAck(ByteReader& r, AckMsg* m) {
   return Status::Ok();
 }
 
+Status DecodeSkip(ByteReader& r, SkipMsg* m) {
+  if (!r.U64(&m->upto)) return Bad(MessageType::kSkip, "truncated");
+  if (m->upto == 0) return Bad(MessageType::kSkip, "seq 0");
+  return Status::Ok();
+}
+
 template <typename T>
 Status DecodeEmpty(ByteReader&, T*) {
   return Status::Ok();
@@ -177,6 +184,10 @@ const char* MessageTypeName(MessageType type) {
       return "PING";
     case MessageType::kBye:
       return "BYE";
+    case MessageType::kSkip:
+      return "SKIP";
+    case MessageType::kBatch:
+      return "BATCH";
   }
   return "unknown";
 }
@@ -214,6 +225,10 @@ Result<Message> DecodeMessage(std::string_view bytes) {
       return DecodeAs<PingMsg>(r, MessageType::kPing, DecodeEmpty<PingMsg>);
     case MessageType::kBye:
       return DecodeAs<ByeMsg>(r, MessageType::kBye, DecodeEmpty<ByeMsg>);
+    case MessageType::kSkip:
+      return DecodeAs<SkipMsg>(r, MessageType::kSkip, DecodeSkip);
+    case MessageType::kBatch:
+      return Bad(MessageType::kBatch, "nested BATCH (or a BATCH where one message belongs)");
   }
   return Status(Code::kCorruption,
                 "malformed message from peer: unknown type " + std::to_string(type));

@@ -1,6 +1,6 @@
 #pragma once
-// The messages two peers exchange inside a SecureChannel (crypto/channel.h). Each
-// message is the plaintext of exactly one sealed frame:
+// The messages two peers exchange inside a SecureChannel (crypto/channel.h). A sealed
+// frame's plaintext is one message, or a BATCH of several (sync/batch.h):
 //
 //   message = type u8 | body          (integers big-endian, see base/bytes.h)
 //
@@ -14,6 +14,10 @@
 //   ACK        6  cursor u64 | last_seq u64
 //   PING       7  (empty)
 //   BYE        8  (empty; sealed as the channel's final frame)
+//   SKIP       9  upto u64: my feed up to `upto` holds nothing for you (only what you
+//                 sent me), move your cursor there
+//   BATCH     10  several of the above in one compressed frame (sync/batch.h); never
+//                 nested, never HELLO or BYE
 //
 // The protocol version travels in HELLO; a peer speaking another version is refused.
 // Decoding never trusts a count or a length: each is checked against its limit and
@@ -32,7 +36,8 @@
 
 namespace kvfs::sync {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+// 2: BATCH and SKIP (kvfs before them speaks 1 and is refused at HELLO).
+inline constexpr uint16_t kProtocolVersion = 2;
 
 // Inline chunks of one OBJECT (Outbox inlines files up to kInlineLimit, i.e. 4 chunks;
 // the limit leaves room for a future larger inline size).
@@ -49,6 +54,8 @@ enum class MessageType : uint8_t {
   kAck = 6,
   kPing = 7,
   kBye = 8,
+  kSkip = 9,
+  kBatch = 10,  // framing only (sync/batch.h), not a Message alternative
 };
 const char* MessageTypeName(MessageType type);
 
@@ -105,8 +112,16 @@ struct ByeMsg {
   friend bool operator==(const ByeMsg&, const ByeMsg&) = default;
 };
 
-using Message =
-    std::variant<HelloMsg, ObjectMsg, WantMsg, ChunkMsg, ChunkGoneMsg, AckMsg, PingMsg, ByeMsg>;
+// The sender skipped feed entries up to `upto` that only echo the receiver's own
+// objects back (see Session); the receiver's cursor moves past them.
+struct SkipMsg {
+  uint64_t upto = 0;
+  friend bool operator==(const SkipMsg&, const SkipMsg&) = default;
+};
+
+// Alternatives in type order, starting at 1 (TypeOf relies on it).
+using Message = std::variant<HelloMsg, ObjectMsg, WantMsg, ChunkMsg, ChunkGoneMsg, AckMsg, PingMsg,
+                             ByeMsg, SkipMsg>;
 
 MessageType TypeOf(const Message& message);
 
@@ -114,7 +129,9 @@ MessageType TypeOf(const Message& message);
 // with huge metadata; the session checks before sealing.
 std::string EncodeMessage(const Message& message);
 
-// Parses one frame's plaintext. kCorruption for anything malformed.
+// Parses one message (a frame's plaintext, or one message of a BATCH; see
+// DecodeFrameMessages in sync/batch.h for a frame that may be a BATCH). kCorruption
+// for anything malformed, a BATCH included.
 Result<Message> DecodeMessage(std::string_view bytes);
 
 // True when an OBJECT announces chunks that do not travel inline, so the receiver

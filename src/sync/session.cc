@@ -114,6 +114,7 @@ Status Session::Run(std::stop_token stop) {
   }
   on_stop.reset();
   socket_.Close();
+  LogTraffic();
   std::lock_guard lock(mu_);
   const std::string who =
       label_ + (peer_node_.load() ? " (node " + Hex(peer_node_.load()) + ")" : std::string());
@@ -126,6 +127,21 @@ Status Session::Run(std::stop_token stop) {
     spdlog::log(level, "sync with {}: {}; connection closed", who, error_->message());
   }
   return *error_;
+}
+
+// Where the bytes went, per message type (plaintext before sealing).
+void Session::LogTraffic() const {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  std::string line;
+  for (size_t t = 1; t < stats_.sent_msgs.size(); ++t) {
+    const uint64_t sm = stats_.sent_msgs[t].load(), rm = stats_.recv_msgs[t].load();
+    if (sm == 0 && rm == 0) continue;
+    line += std::string(" ") + MessageTypeName(static_cast<MessageType>(t)) + " sent " +
+            std::to_string(sm) + "/" + std::to_string(stats_.sent_plain[t].load()) + " B, recv " +
+            std::to_string(rm) + "/" + std::to_string(stats_.recv_plain[t].load()) + " B;";
+  }
+  spdlog::debug("sync with {}: wire {} B sent, {} B received;{}", label_, stats_.bytes_sent.load(),
+                stats_.bytes_received.load(), line);
 }
 
 // Ends a connection we chose to end (a stop, or a duplicate connection) with BYE, so
@@ -195,11 +211,46 @@ Status Session::Handshake() {
 }
 
 Status Session::Send(const Message& message, bool final) {
+  KVFS_RETURN_IF_ERROR(FlushBatch());
   const std::string plain = EncodeMessage(message);
   if (plain.size() > crypto::kMaxFramePlaintext) {
     return Status(Code::kInvalid, std::string(MessageTypeName(TypeOf(message))) +
                                       " message too large for one frame");
   }
+  const size_t t = static_cast<size_t>(TypeOf(message)) & 15;
+  stats_.sent_msgs[t] += 1;
+  stats_.sent_plain[t] += plain.size();
+  return SendFrame(plain, final);
+}
+
+Status Session::Post(const Message& message) {
+  std::string plain = EncodeMessage(message);
+  if (plain.size() > crypto::kMaxFramePlaintext) {
+    return Status(Code::kInvalid, std::string(MessageTypeName(TypeOf(message))) +
+                                      " message too large for one frame");
+  }
+  if (!pending_.empty() && pending_.RawSizeWith(plain.size()) > options_.batch_bytes) {
+    KVFS_RETURN_IF_ERROR(FlushBatch());
+  }
+  const size_t t = static_cast<size_t>(TypeOf(message)) & 15;
+  stats_.sent_msgs[t] += 1;
+  stats_.sent_plain[t] += plain.size();
+  pending_.Add(plain);
+  return Status::Ok();
+}
+
+Status Session::FlushBatch() {
+  if (pending_.empty()) return Status::Ok();
+  KVFS_ASSIGN_OR_RETURN(std::string plain, pending_.Take());
+  if (static_cast<uint8_t>(plain[0]) == static_cast<uint8_t>(MessageType::kBatch)) {
+    const size_t t = static_cast<size_t>(MessageType::kBatch);
+    stats_.sent_msgs[t] += 1;
+    stats_.sent_plain[t] += plain.size();
+  }
+  return SendFrame(plain, /*final=*/false);
+}
+
+Status Session::SendFrame(const std::string& plain, bool final) {
   KVFS_ASSIGN_OR_RETURN(std::string sealed, channel_->Seal(plain, final));
   KVFS_ASSIGN_OR_RETURN(std::string frame, crypto::EncodeFrame(sealed));
   KVFS_RETURN_IF_ERROR(socket_.WriteAll(frame, options_.idle_timeout, halt_.get_token()));
@@ -217,7 +268,7 @@ Status Session::FlushControl() {
       next = std::move(control_.front());
       control_.pop_front();
     }
-    KVFS_RETURN_IF_ERROR(Send(next));
+    KVFS_RETURN_IF_ERROR(Post(next));
   }
 }
 
@@ -241,7 +292,7 @@ Status Session::SendObject(const OutgoingObject& obj, bool* awaits_want) {
     std::lock_guard lock(mu_);
     awaiting_.emplace(m.object.state.oid, m.object.seq);
   }
-  KVFS_RETURN_IF_ERROR(Send(m));
+  KVFS_RETURN_IF_ERROR(Post(m));
   stats_.objects_sent += 1;
   for (const auto& [index, data] : m.object.inline_chunks) stats_.inline_bytes_sent += data.size();
   return Status::Ok();
@@ -251,6 +302,8 @@ Status Session::ServeWants(const OutgoingObject& obj) {
   std::map<uint64_t, HlcStamp> manifest;
   for (const ChunkRef& ref : obj.state.chunks) manifest[ref.index] = ref.stamp;
   for (;;) {
+    // The OBJECT (and whatever was posted) must be out before we wait for the WANT.
+    KVFS_RETURN_IF_ERROR(FlushBatch());
     WantMsg want;
     const auto deadline = Clock::now() + options_.idle_timeout;
     {
@@ -261,6 +314,7 @@ Status Session::ServeWants(const OutgoingObject& obj) {
         if (!control_.empty()) {
           lock.unlock();
           KVFS_RETURN_IF_ERROR(FlushControl());
+          KVFS_RETURN_IF_ERROR(FlushBatch());
           lock.lock();
           continue;
         }
@@ -342,6 +396,7 @@ Status Session::SenderLoop() {
       if (!control_.empty()) {
         lock.unlock();
         KVFS_RETURN_IF_ERROR(FlushControl());
+        KVFS_RETURN_IF_ERROR(FlushBatch());
         lock.lock();
         continue;
       }
@@ -351,20 +406,31 @@ Status Session::SenderLoop() {
     sent_upto = peer_cursor_start_;
   }
   std::deque<OutgoingObject> batch;
+  // The feed is read up to scanned_upto; the peer's cursor reaches told_upto once it
+  // has what we posted (an OBJECT's seq, or a SKIP over trailing echoes).
+  uint64_t scanned_upto = sent_upto, told_upto = sent_upto;
+  const auto skip = [this](uint64_t seq) { return IsEcho(seq); };
   auto last_send = Clock::now();
   uint64_t frames_before = stats_.frames_sent.load();
   while (!halted()) {
     KVFS_RETURN_IF_ERROR(FlushControl());
     if (batch.empty()) {
-      KVFS_ASSIGN_OR_RETURN(auto next, outbox_.Next(sent_upto, options_.batch_size));
+      const uint64_t before = scanned_upto;
+      KVFS_ASSIGN_OR_RETURN(auto next,
+                            outbox_.Next(scanned_upto, options_.batch_size, skip, &scanned_upto));
       for (auto& obj : next) batch.push_back(std::move(obj));
+      {
+        std::lock_guard lock(mu_);
+        echoes_.erase(echoes_.begin(), echoes_.upper_bound(scanned_upto));
+      }
+      if (batch.empty() && scanned_upto != before) continue;  // only echoes: read on
     }
     if (!batch.empty()) {
       OutgoingObject obj = std::move(batch.front());
       batch.pop_front();
       bool awaits_want = false;
       KVFS_RETURN_IF_ERROR(SendObject(obj, &awaits_want));
-      sent_upto = obj.seq;
+      told_upto = obj.seq;
       if (awaits_want) {
         KVFS_RETURN_IF_ERROR(ServeWants(obj));
         std::lock_guard lock(mu_);
@@ -372,8 +438,15 @@ Status Session::SenderLoop() {
       }
       continue;
     }
+    // Caught up with the feed: let the peer's cursor pass the echoes we left out, and
+    // send what is pending before waiting.
+    if (scanned_upto > told_upto) {
+      KVFS_RETURN_IF_ERROR(Post(SkipMsg{scanned_upto}));
+      told_upto = scanned_upto;
+    }
+    KVFS_RETURN_IF_ERROR(FlushBatch());
     if (options_.until_synced) {
-      KVFS_ASSIGN_OR_RETURN(bool done, CaughtUp(sent_upto));
+      KVFS_ASSIGN_OR_RETURN(bool done, CaughtUp(scanned_upto));
       if (done) return FinishRound();
     }
     const auto now = Clock::now();
@@ -391,6 +464,11 @@ Status Session::SenderLoop() {
     woken_ = false;
   }
   return Status::Ok();
+}
+
+bool Session::IsEcho(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  return echoes_.count(seq) > 0;
 }
 
 Status Session::RecordContact(bool connected, bool force) {

@@ -14,8 +14,10 @@
 //        move the cursor past it in one transaction; WANT and ACK are handed to the
 //        sender / recorded. After a run of applies it queues an ACK.
 //      - the sender (the thread that called Run) is the only writer of the socket: it
-//        sends queued control messages (WANT, ACK) first, then walks the local change
-//        feed (Outbox::Next) after the peer's cursor in batches; after an OBJECT whose
+//        posts queued control messages (WANT, ACK) first, then walks the local change
+//        feed (Outbox::Next) after the peer's cursor, leaving out echoes (objects that
+//        are exactly what this peer sent us; a SKIP moves the peer's cursor past them),
+//        and packs what is ready into compressed BATCH frames (sync/batch.h); after an OBJECT whose
 //        chunks are not inline it waits for the peer's WANT and sends those CHUNKs (or
 //        CHUNK_GONE). Caught up, it waits for Wake() or polls the feed every
 //        poll_interval, and PINGs when it has sent nothing for ping_interval.
@@ -29,6 +31,7 @@
 //      `until_synced` session once both sides are caught up), or a stop request.
 //
 // Thread-safety: Run() once, from one thread; Wake(), stats(), peer_node() from any.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -49,6 +52,7 @@
 #include "crypto/handshake.h"
 #include "crypto/store_key.h"
 #include "store/store.h"
+#include "sync/batch.h"
 #include "sync/exchange.h"
 #include "sync/messages.h"
 #include "sync/peer_status.h"
@@ -66,6 +70,9 @@ struct SessionOptions {
   // How often a caught-up sender looks at the feed when nobody calls Wake().
   std::chrono::milliseconds poll_interval{20};
   size_t batch_size = 64;
+  // The sender packs what is ready into one compressed BATCH frame up to this many
+  // raw bytes (it never waits for more to come).
+  size_t batch_bytes = 256 * 1024;
   // One round: end with BYE once both sides have applied everything of the other
   // (set by the initiator of `kvfs sync`; a responder ends on the peer's BYE).
   bool until_synced = false;
@@ -105,6 +112,9 @@ struct SessionStats {
   std::atomic<uint64_t> frames_sent{0};
   std::atomic<uint64_t> bytes_sent{0};  // on the wire, framing included
   std::atomic<uint64_t> bytes_received{0};
+  // Per message type (index = type): messages and plaintext bytes, for the debug log
+  // at the end of a session (where do the wire bytes go?).
+  std::array<std::atomic<uint64_t>, 16> sent_msgs{}, sent_plain{}, recv_msgs{}, recv_plain{};
 };
 
 class Session {
@@ -154,6 +164,8 @@ class Session {
   Status OnAck(const AckMsg& m);
   Status RequestNextPart();
   Status ApplyObject(const OutgoingObject& obj);
+  Status OnSkip(const SkipMsg& m);
+  Status HandleMessage(Message& message);
   Status SkipObject(uint64_t seq);
   Status QueueAck();
   void Queue(Message message);
@@ -161,13 +173,20 @@ class Session {
 
   // Sender (Run's thread).
   Status SenderLoop();
+  // Send: flushes the pending batch, then the message in a frame of its own (HELLO,
+  // CHUNK, PING, BYE). Post: adds to the pending batch (sent when full or flushed).
   Status Send(const Message& message, bool final = false);
-  Status FlushControl();
+  Status Post(const Message& message);
+  Status FlushBatch();
+  Status SendFrame(const std::string& plain, bool final);
+  Status FlushControl();  // posts the queued control messages
+  bool IsEcho(uint64_t seq);
   Status SendObject(const OutgoingObject& obj, bool* awaits_want);
   Status ServeWants(const OutgoingObject& obj);
   Result<bool> CaughtUp(uint64_t sent_upto);
   Status FinishRound();
   void SayBye();
+  void LogTraffic() const;
 
   Socket socket_;
   store::Store& store_;
@@ -181,8 +200,14 @@ class Session {
   SessionStats stats_;
   std::atomic<uint64_t> peer_node_{0};
 
+  // Sender-only state.
+  BatchBuilder pending_;
+
   // Reader-only state.
   std::unique_ptr<Inbox> inbox_;
+  // This peer's encoded states of objects that were parked here (waiting for their
+  // parent): when a later apply brings them in unchanged, they are echoes too.
+  std::map<ObjectId, std::string> parked_from_peer_;
   std::optional<Incoming> incoming_;
   uint64_t last_seq_received_ = 0;
   size_t applied_since_ack_ = 0;
@@ -207,6 +232,10 @@ class Session {
   uint64_t applied_upto_ = 0;                              // guarded by mu_ (written by the reader)
   bool reader_busy_ = false;         // an object is mid-transfer; guarded by mu_
   uint64_t reader_ack_pending_ = 0;  // applies not yet ACKed; guarded by mu_
+  // Local feed seqs whose object is exactly what this peer sent us (recorded by the
+  // reader after each apply): the sender skips them instead of echoing them back. A
+  // later local change gives the object a new seq, so it is sent. Guarded by mu_.
+  std::set<uint64_t> echoes_;
 };
 
 }  // namespace kvfs::sync

@@ -9,6 +9,7 @@
 
 #include "crypto/frame.h"
 #include "store/keys.h"
+#include "sync/object_codec.h"
 #include "sync/session.h"
 
 namespace kvfs::sync {
@@ -94,9 +95,30 @@ void Session::ReaderLoop() {
 Status Session::HandleFrame(const std::string& frame) {
   auto plain = channel_->Open(frame);
   if (!plain.ok()) return plain.status();  // says: tampered, replayed, reordered, ...
-  auto decoded = DecodeMessage(*plain);
+  // The whole frame decodes before any of it is handled: a malformed BATCH applies
+  // nothing.
+  auto decoded = DecodeFrameMessages(*plain);
   if (!decoded.ok()) return decoded.status();
-  Message& message = *decoded;
+  if (static_cast<uint8_t>((*plain)[0]) == static_cast<uint8_t>(MessageType::kBatch)) {
+    stats_.recv_msgs[static_cast<size_t>(MessageType::kBatch)] += 1;
+    stats_.recv_plain[static_cast<size_t>(MessageType::kBatch)] += plain->size();
+  }
+  for (Message& message : *decoded) {
+    if (halted()) break;  // a BYE, or an error: the rest of the frame is moot
+    KVFS_RETURN_IF_ERROR(HandleMessage(message));
+  }
+  return Status::Ok();
+}
+
+Status Session::HandleMessage(Message& message) {
+  {
+    const size_t t = static_cast<size_t>(TypeOf(message)) & 15;
+    stats_.recv_msgs[t] += 1;
+    // Re-encoding costs: only for the debug log.
+    if (spdlog::should_log(spdlog::level::debug)) {
+      stats_.recv_plain[t] += EncodeMessage(message).size();
+    }
+  }
   last_contact_ms_ = store::WallClockMs();
   Phase phase;
   {
@@ -149,8 +171,11 @@ Status Session::HandleFrame(const std::string& frame) {
       return OnAck(std::get<AckMsg>(message));
     case MessageType::kPing:
       return RecordContact(/*connected=*/true, /*force=*/false);
+    case MessageType::kSkip:
+      return OnSkip(std::get<SkipMsg>(message));
     case MessageType::kBye:
-      break;  // handled above
+    case MessageType::kBatch:
+      break;  // handled above / unwrapped by DecodeFrameMessages
   }
   return Unexpected("message", "unknown type");
 }
@@ -159,7 +184,7 @@ Status Session::OnHello(const HelloMsg& m) {
   if (m.version != kProtocolVersion) {
     return Status(Code::kVersion, "the peer speaks sync protocol " + std::to_string(m.version) +
                                       ", this kvfs speaks " + std::to_string(kProtocolVersion) +
-                                      "; install the same kvfs version on both machines");
+                                      "; upgrade kvfs on both machines to the same version");
   }
   if (m.node == 0) return Status(Code::kCorruption, "malformed HELLO message from peer: node 0");
   if (m.node == store_.node_id()) {
@@ -318,12 +343,24 @@ Status Session::OnChunkGone(const ChunkGoneMsg& m) {
 }
 
 Status Session::ApplyObject(const OutgoingObject& obj) {
-  auto result = inbox_->Apply(obj);
+  std::vector<uint64_t> echoes;
+  auto result = inbox_->Apply(obj, &echoes, &parked_from_peer_);
   if (!result.ok()) {
     return Status(result.status().code(), "cannot apply " + obj.state.oid.ToString() +
                                               " from the peer: " + result.status().message());
   }
   stats_.objects_received += 1;
+  // Bounded: an echo sent anyway is only bytes.
+  if (result->parked && parked_from_peer_.size() < 100000) {
+    parked_from_peer_[obj.state.oid] = EncodeObject(obj.state);
+  } else if (!result->parked) {
+    parked_from_peer_.erase(obj.state.oid);
+  }
+  if (!echoes.empty()) {
+    // After the commit (a seq of an aborted transaction could be reused).
+    std::lock_guard lock(mu_);
+    echoes_.insert(echoes.begin(), echoes.end());
+  }
   if (result->conflict) stats_.conflicts += 1;
   if (result->changed) {
     stats_.objects_changed += 1;
@@ -333,6 +370,30 @@ Status Session::ApplyObject(const OutgoingObject& obj) {
     std::lock_guard lock(mu_);
     applied_upto_ = obj.seq;
     reader_busy_ = false;
+  }
+  ++applied_since_ack_;
+  return Status::Ok();
+}
+
+// The peer's feed up to m.upto holds only what we sent it: move the cursor there.
+Status Session::OnSkip(const SkipMsg& m) {
+  if (incoming_) {
+    return Unexpected("SKIP", "chunks of " + incoming_->object.state.oid.ToString() +
+                                  " are still outstanding");
+  }
+  if (m.upto <= last_seq_received_) {
+    return Unexpected("SKIP", "to " + std::to_string(m.upto) + " after " +
+                                  std::to_string(last_seq_received_));
+  }
+  last_seq_received_ = m.upto;
+  const uint64_t node = peer_node_.load();
+  KVFS_RETURN_IF_ERROR(store_.Update([&](store::WriteTxn& t) {
+    return t.PutSyncValue(CursorKey(node), store::keys::U64Key(m.upto));
+  }));
+  {
+    std::lock_guard lock(mu_);
+    peer_head_ = std::max(peer_head_, m.upto);
+    applied_upto_ = m.upto;
   }
   ++applied_since_ack_;
   return Status::Ok();

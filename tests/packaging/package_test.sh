@@ -225,7 +225,7 @@ assert_eq "kvfs" "$(dpkg-deb -f "$DEB" Package)" "Package field"
 assert_eq "$arch" "$(dpkg-deb -f "$DEB" Architecture)" "Architecture field"
 depends=$(dpkg-deb -f "$DEB" Depends)
 # (dpkg-shlibdeps names spdlog by its ABI: libspdlog1.10-fmt9, which libspdlog1.10 provides.)
-for dep in fuse3 libfuse3-3 liblmdb0 libsodium23 'libspdlog1\.10(-fmt9)?'; do
+for dep in fuse3 libfuse3-3 liblmdb0 libsodium23 libzstd1 'libspdlog1\.10(-fmt9)?'; do
   re="(^|[ ,])${dep}([ ,(]|\$)"
   [[ $depends =~ $re ]] || fail "Depends lacks $dep: $depends"
 done

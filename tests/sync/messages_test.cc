@@ -46,6 +46,7 @@ std::vector<Message> Samples() {
       AckMsg{12, 34},
       PingMsg{},
       ByeMsg{},
+      SkipMsg{77},
   };
 }
 
@@ -103,7 +104,7 @@ TEST(MessagesTest, TrailingBytesAreCorruption) {
 }
 
 TEST(MessagesTest, UnknownTypeIsCorruption) {
-  for (int type : {0, 9, 100, 255}) {
+  for (int type : {0, 11, 100, 255}) {
     std::string bytes(1, static_cast<char>(type));
     bytes += std::string(16, '\0');
     auto decoded = DecodeMessage(bytes);

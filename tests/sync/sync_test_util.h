@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@
 #include "crypto/handshake.h"
 #include "crypto/store_key.h"
 #include "store/store.h"
+#include "sync/batch.h"
 #include "sync/messages.h"
 #include "sync/socket.h"
 
@@ -272,11 +274,18 @@ class RawPeer {
     return SendFrame(sealed);
   }
   Status Send(const Message& m) { return SendPlain(EncodeMessage(m)); }
-  // The next message from the session, or an error when it closed the connection.
+  // The next message from the session (unpacking BATCH frames), or an error when it
+  // closed the connection.
   Result<Message> Receive() {
-    KVFS_ASSIGN_OR_RETURN(std::string frame, ReadFrame());
-    KVFS_ASSIGN_OR_RETURN(std::string plain, channel_->Open(frame));
-    return DecodeMessage(plain);
+    if (queued_.empty()) {
+      KVFS_ASSIGN_OR_RETURN(std::string frame, ReadFrame());
+      KVFS_ASSIGN_OR_RETURN(std::string plain, channel_->Open(frame));
+      KVFS_ASSIGN_OR_RETURN(auto messages, DecodeFrameMessages(plain));
+      for (Message& m : messages) queued_.push_back(std::move(m));
+    }
+    Message m = std::move(queued_.front());
+    queued_.pop_front();
+    return m;
   }
   // Reads until the session closes the connection; false if it did not within 15 s.
   bool WaitClosed() {
@@ -305,6 +314,7 @@ class RawPeer {
 
   Socket socket_;
   std::unique_ptr<crypto::SecureChannel> channel_;
+  std::deque<Message> queued_;  // the rest of a BATCH
 };
 
 }  // namespace kvfs::sync::testing
