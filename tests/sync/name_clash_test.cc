@@ -10,12 +10,15 @@
 #include "store/store.h"
 #include "sync/exchange.h"
 #include "sync/merge.h"
+#include "pump_util.h"
 #include "sync_test_util.h"
 
 namespace kvfs::sync {
 namespace {
 
 using testing::MakeStore;
+using testing::Pump;
+using testing::SyncUntilQuiet;
 using testing::Scratch;
 using testing::Snapshot;
 using testing::Tree;
@@ -29,56 +32,6 @@ HlcStamp NameStamp(store::Store& s, const std::string& path) {
                  return Status::Ok();
                }).ok());
   return stamp;
-}
-
-// Sends everything `from` has that `to` has not seen (chunks fetched as a session
-// does); returns how many objects were sent.
-size_t Pump(store::Store& from, store::Store& to) {
-  Outbox out(from);
-  Inbox in(to, from.node_id());
-  auto cursor = in.Cursor();
-  EXPECT_TRUE(cursor.ok());
-  uint64_t seq = cursor.ok() ? *cursor : 0;
-  size_t sent = 0;
-  for (int guard = 0; guard < 1000; ++guard) {
-    auto batch = out.Next(seq, 50);
-    EXPECT_TRUE(batch.ok()) << batch.status().message();
-    if (!batch.ok() || batch->empty()) break;
-    for (const OutgoingObject& obj : *batch) {
-      auto missing = in.Missing(obj);
-      EXPECT_TRUE(missing.ok()) << missing.status().message();
-      for (uint64_t index : missing.ok() ? *missing : std::vector<uint64_t>{}) {
-        HlcStamp stamp;
-        for (const auto& c : obj.state.chunks) {
-          if (c.index == index) stamp = c.stamp;
-        }
-        auto data = out.ReadChunk(obj.state.oid, index, stamp);
-        EXPECT_TRUE(data.ok()) << data.status().message();
-        if (data.ok()) {
-          EXPECT_TRUE(in.Stage(obj.state.oid, index, stamp, *data).ok());
-        }
-      }
-      auto applied = in.Apply(obj);
-      EXPECT_TRUE(applied.ok()) << applied.status().message();
-      seq = obj.seq;
-      ++sent;
-    }
-  }
-  return sent;
-}
-
-// Pumps between every ordered pair until a full pass sends nothing new (bounded).
-void SyncUntilQuiet(const std::vector<store::Store*>& stores) {
-  for (int pass = 0; pass < 10; ++pass) {
-    size_t sent = 0;
-    for (store::Store* a : stores) {
-      for (store::Store* b : stores) {
-        if (a != b) sent += Pump(*a, *b);
-      }
-    }
-    if (sent == 0) return;
-  }
-  ADD_FAILURE() << "the stores kept sending after 10 passes";
 }
 
 std::vector<OutgoingObject> Feed(store::Store& s) {
