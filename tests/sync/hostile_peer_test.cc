@@ -229,5 +229,64 @@ TEST_F(HostilePeerTest, ChunkGoneSkipsTheObjectAndMovesTheCursor) {
   EXPECT_EQ(inbox.Cursor().value(), file.seq);
 }
 
+// The CHUNK_GONE path as a sender uses it: the file changed after its OBJECT went
+// out, so the sender answers the WANT with CHUNK_GONE and sends the newer version
+// later in its feed. The receiver must end with the newer bytes (nothing of the
+// skipped version, nothing lost), and its cursor past both.
+TEST_F(HostilePeerTest, ChunkGoneThenTheNewerVersionIsApplied) {
+  RawPeer peer;
+  Greet(peer);
+  auto other = testing::MakeStore(dir_.path() + "/changing");
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(WriteFile(*other, "foreign", testing::Pattern(300000, 6)).ok());
+  Outbox outbox(*other);
+  auto first = outbox.Next(0, 100);
+  ASSERT_TRUE(first.ok() && !first->empty());
+  const OutgoingObject old_version = first->back();
+  ASSERT_TRUE(NeedsWant(old_version));
+  ASSERT_TRUE(peer.Send(ObjectMsg{old_version}).ok());
+  const WantMsg w1 = NextWant(peer);
+  ASSERT_FALSE(w1.indexes.empty());
+  // The file changes at the sender: the announced chunk is gone.
+  const std::string newer = testing::Pattern(300000, 7) + "appended while it was sent";
+  ASSERT_TRUE(WriteFile(*other, "foreign", newer).ok());
+  ASSERT_FALSE(outbox.ReadChunk(old_version.state.oid, w1.indexes[0],
+                                old_version.state.chunks[0].stamp)
+                   .ok());
+  ASSERT_TRUE(peer.Send(ChunkGoneMsg{old_version.state.oid, w1.indexes[0]}).ok());
+  auto second = outbox.Next(old_version.seq, 100);
+  ASSERT_TRUE(second.ok() && !second->empty());
+  const OutgoingObject new_version = second->back();
+  ASSERT_EQ(new_version.state.oid, old_version.state.oid);
+  ASSERT_GT(new_version.seq, old_version.seq);
+  ASSERT_TRUE(peer.Send(ObjectMsg{new_version}).ok());
+  for (bool more = true; more;) {
+    const WantMsg w = NextWant(peer);
+    ASSERT_EQ(w.seq, new_version.seq);
+    for (uint64_t index : w.indexes) {
+      HlcStamp stamp;
+      for (const auto& c : new_version.state.chunks) {
+        if (c.index == index) stamp = c.stamp;
+      }
+      auto data = outbox.ReadChunk(new_version.state.oid, index, stamp);
+      ASSERT_TRUE(data.ok()) << data.status().message();
+      ASSERT_TRUE(peer.Send(ChunkMsg{new_version.state.oid, index, stamp, *data}).ok());
+    }
+    more = w.more;
+  }
+  bool acked = false;
+  for (int i = 0; i < 20 && !acked; ++i) {
+    auto m = peer.Receive();
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    if (const auto* ack = std::get_if<AckMsg>(&*m)) acked = ack->cursor == new_version.seq;
+  }
+  EXPECT_TRUE(acked);
+  auto got = ReadFile(*b_, "foreign");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(*got == newer) << "B holds " << got->size() << " bytes, want " << newer.size();
+  Inbox inbox(*b_, kFakeNode);
+  EXPECT_EQ(inbox.Cursor().value(), new_version.seq);
+}
+
 }  // namespace
 }  // namespace kvfs::sync
