@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "store/store.h"
 #include "sync/exchange.h"
@@ -89,7 +91,10 @@ TEST(NameClash, TakenConflictNameGivesOneTreeInEveryOrder) {
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(WriteFile(*a, "sq", "sq of A").ok());
   const HlcStamp a_stamp = NameStamp(*a, "sq");
+  // Two stores' clocks written in one millisecond tie on time; let it move on.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(WriteFile(*b, "sq", "sq of B").ok());  // later: B's keeps the name
+  ASSERT_GT(NameStamp(*b, "sq"), a_stamp);
   const std::string taken = ConflictName("sq", a_stamp);
   ASSERT_TRUE(WriteFile(*a, taken, "squatter on A").ok());
   const std::multiset<std::string> want{"sq of A", "sq of B", "squatter on A"};
@@ -157,7 +162,9 @@ TEST(NameClash, TakenConflictNameOnTheWinnersSide) {
   ASSERT_TRUE(a && b);
   ASSERT_TRUE(WriteFile(*a, "sq", "sq of A").ok());
   const HlcStamp a_stamp = NameStamp(*a, "sq");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(WriteFile(*b, "sq", "sq of B").ok());
+  ASSERT_GT(NameStamp(*b, "sq"), a_stamp);
   ASSERT_TRUE(WriteFile(*b, ConflictName("sq", a_stamp), "squatter on B").ok());
   ASSERT_TRUE(WriteFile(*a, "other", "other of A").ok());
   SyncUntilQuiet({a.get(), b.get()});
