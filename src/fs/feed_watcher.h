@@ -41,6 +41,7 @@ class FeedWatcher {
   struct Changed {
     uint64_t seq = 0;
     store::Ino ino = 0;
+    bool own = false;  // written by the daemon itself: nothing to invalidate, nothing read
     bool found = false;
     bool deleted = false;
     bool is_file = false;

@@ -1,4 +1,5 @@
-// File family: create, open, read, write, flush, release, fsync, fallocate.
+// File family: create, open, read, write, release, fsync, fallocate (no flush:
+// see ops_table.cc).
 //
 // Writes go to the store as they arrive, each one transaction that rewrites only
 // the 64 KiB chunks it touches. The kernel's writeback cache batches small
@@ -157,13 +158,6 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
     if (!st.ok()) return r.Err(st);
     r.Write(size);
   });
-}
-
-// Valid replies: fuse_reply_err
-void Flush(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* /*fi*/) {
-  // Every write is already committed when it returns; the kernel wrote back its
-  // dirty pages before sending this.
-  Guarded(req, "flush", [&](Reply& r) { r.Ok(); });
 }
 
 // Valid replies: fuse_reply_err
