@@ -46,6 +46,15 @@ bool ToAttrChange(const struct stat& attr, int to_set, store::AttrChange* c) {
          c->mtime_now;
 }
 
+bool OnlyOwnership(const store::AttrChange& c) {
+  return !c.size && !c.atime && !c.mtime && !c.atime_now && !c.mtime_now;
+}
+
+bool Unchanged(const store::AttrChange& c, const store::Inode& node) {
+  return (!c.mode || *c.mode == (node.mode & 07777)) && (!c.uid || *c.uid == node.uid) &&
+         (!c.gid || *c.gid == node.gid);
+}
+
 Status DoSetattr(Filesystem& fs, store::Ino ino, const struct stat& attr, int to_set,
                  store::Inode* out) {
   if ((to_set & FUSE_SET_ATTR_SIZE) && attr.st_size < 0) {
@@ -53,6 +62,13 @@ Status DoSetattr(Filesystem& fs, store::Ino ino, const struct stat& attr, int to
   }
   store::AttrChange change;
   if (!ToAttrChange(attr, to_set, &change)) return DoGetattr(fs, ino, out);
+  if (OnlyOwnership(change) && !fs.config().read_only) {
+    // tar, cp -p and rsync chown/chmod every file they write, mostly to what it
+    // already is: such a call is answered from a read, without a store commit
+    // (and without a new stamp that sync would send to every peer).
+    KVFS_RETURN_IF_ERROR(DoGetattr(fs, ino, out));
+    if (Unchanged(change, *out)) return Status::Ok();
+  }
   return fs.Update([&](store::WriteTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(*out, t.SetAttr(ino, change));
     return Status::Ok();

@@ -204,6 +204,20 @@ hlc2=$(grep 'kvfs.hlc=' <<<"$dump2")
 assert_ne "$hlc1" "$hlc2" "kvfs.hlc after a write (must change)"
 st=$(kv stat xa 2>&1) || fail "kvfs stat xa failed: $st"
 
+step "chown/chmod to what a file already is: no new stamp; a real change still stamps"
+# tar and cp -p do this for every file; the daemon answers it without a commit.
+b chmod 640 "$MNT/xa" || fail "chmod 640 failed"
+hlc3=$(b getfattr --absolute-names --only-values -n kvfs.hlc "$MNT/xa") || fail "getfattr kvfs.hlc failed"
+b chown "$(id -u):$(id -g)" "$MNT/xa" || fail "chown to the same owner failed"
+b chmod 640 "$MNT/xa" || fail "chmod to the same mode failed"
+assert_eq "$hlc3" "$(b getfattr --absolute-names --only-values -n kvfs.hlc "$MNT/xa")" \
+  "kvfs.hlc after a chown/chmod that changes nothing (must not change)"
+assert_eq "640" "$(b stat -c %a "$MNT/xa")" "mode after a no-op chmod"
+b chmod 604 "$MNT/xa" || fail "chmod 604 failed"
+assert_ne "$hlc3" "$(b getfattr --absolute-names --only-values -n kvfs.hlc "$MNT/xa")" \
+  "kvfs.hlc after a chmod that changes the mode (must change)"
+assert_eq "604" "$(b stat -c %a "$MNT/xa")" "mode after chmod 604"
+
 step "rsync -a into the mount, second run transfers nothing"
 if command -v rsync >/dev/null; then
   mkdir -p "$IT_TMP/rs/sub"
