@@ -5,8 +5,10 @@
 // registers as records, directory entries, content chunks and xattrs.
 //
 // Materialising follows the rules of docs/ARCHITECTURE.md ("Merge rules"):
-//   - two objects claiming one name: the later name stamp keeps it, the other is
-//     shown as name.sync-conflict-...; every peer decides the same;
+//   - two objects claiming one name: the later name stamp (then the larger oid)
+//     keeps it, the other moves on to its DisplacedName (name.sync-conflict-..., and
+//     if that is taken too, the same rule there); never overwriting an entry, so
+//     every peer decides the same whatever order objects arrive in;
 //   - a live object inside a deleted directory brings the directory back;
 //   - a deleted directory that still has live entries here stays (its name is
 //     restamped, so the peers learn it came back);
