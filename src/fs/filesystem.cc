@@ -12,15 +12,21 @@ Status Filesystem::View(const std::function<Status(store::ReadTxn&)>& fn) {
 }
 
 Status Filesystem::Update(const std::function<Status(store::WriteTxn&)>& fn) {
+  return UpdateMaybeForeign([&](store::WriteTxn& t, bool*) { return fn(t); });
+}
+
+Status Filesystem::UpdateMaybeForeign(
+    const std::function<Status(store::WriteTxn&, bool* foreign)>& fn) {
   if (config_.read_only) return Status(Code::kAccess, "the mount is read-only");
   const uint64_t token = own_.Begin();
   Status st = store_.Update([&](store::WriteTxn& t) -> Status {
+    bool foreign = false;
     KVFS_ASSIGN_OR_RETURN(uint64_t before, t.LastSeq());
-    KVFS_RETURN_IF_ERROR(fn(t));
+    KVFS_RETURN_IF_ERROR(fn(t, &foreign));
     KVFS_ASSIGN_OR_RETURN(uint64_t after, t.LastSeq());
     // Registered before the commit: the watcher may read the feed the moment the
     // commit lands, and must then know these seqs are ours (or wait to learn it).
-    if (after > before) own_.Tentative(token, before, after);
+    if (after > before && !foreign) own_.Tentative(token, before, after);
     return Status::Ok();
   });
   own_.Finish(token, st.ok());

@@ -52,6 +52,10 @@ class Filesystem {
   // One write transaction; the feed seqs it writes are recorded as the daemon's
   // own, so the watcher does not invalidate what the kernel itself just did.
   Status Update(const std::function<Status(store::WriteTxn&)>& fn);
+  // As Update, but `fn` may set *foreign: the kernel's view of what it changed is
+  // then wrong (an O_APPEND write landed at the store's end, not the kernel's), so
+  // its seqs count as someone else's and the watcher invalidates the kernel's caches.
+  Status UpdateMaybeForeign(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
   // True (once) when something was committed since the last call: the periodic
   // sync uses it to skip idle seconds.
   bool TakeDirty() { return dirty_.exchange(false); }

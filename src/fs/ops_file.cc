@@ -77,10 +77,21 @@ Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::strin
   });
 }
 
-Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off) {
+// An O_APPEND write goes to the end of the file as the store has it. The kernel
+// picked `off` from the size it caches, which is stale when a peer's merge or the
+// CLI changed the file since (invalidation is asynchronous, and an open fd's
+// append does not ask for fresh attributes): writing there would leave a hole or
+// overwrite. When the two differ, the kernel's caches are invalidated afterwards.
+Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off, bool append) {
   if (off < 0) return Status(Code::kInvalid, "negative offset");
-  return fs.Update([&](store::WriteTxn& t) -> Status {
-    return t.Write(ino, static_cast<uint64_t>(off), data).status();
+  return fs.UpdateMaybeForeign([&](store::WriteTxn& t, bool* foreign) -> Status {
+    uint64_t at = static_cast<uint64_t>(off);
+    if (append) {
+      KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+      *foreign = node.size != at;
+      at = node.size;
+    }
+    return t.Write(ino, at, data).status();
   });
 }
 
@@ -101,11 +112,16 @@ Status DoFallocate(Filesystem& fs, store::Ino ino, int mode, off_t offset, off_t
   });
 }
 
-void PrepareOpen(fuse_file_info* fi) {
+// fi->fh of a file handle: its open flags that later operations need.
+constexpr uint64_t kHandleAppend = 1;
+
+void PrepareOpen(Filesystem& fs, fuse_file_info* fi) {
   // The page cache stays valid across opens: the feed watcher invalidates it
   // when someone else changes the file.
   fi->keep_cache = 1;
-  fi->fh = 0;
+  // With the writeback cache the kernel places appends in its page cache itself.
+  const bool append = (fi->flags & O_APPEND) && !fs.config().writeback_cache;
+  fi->fh = append ? kHandleAppend : 0;
 }
 
 }  // namespace
@@ -117,7 +133,7 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
     store::Inode node;
     Status st = DoCreate(fs, r.ctx(), parent, name, mode, fi->flags, &node);
     if (!st.ok()) return r.Err(st);
-    PrepareOpen(fi);
+    PrepareOpen(fs, fi);
     fuse_entry_param e;
     fs.FillEntry(node, &e);
     fs.nodes().Remember(node.ino, parent, name);
@@ -134,7 +150,7 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guarded(req, "open", [&](Reply& r) {
     Status st = DoOpen(r.fs(), ino, fi->flags);
     if (!st.ok()) return r.Err(st);
-    PrepareOpen(fi);
+    PrepareOpen(r.fs(), fi);
     r.fs().nodes().Open(ino);
     if (!r.Open(*fi) && r.fs().nodes().Release(ino)) r.fs().PurgeIfDeleted(ino);
   });
@@ -152,9 +168,10 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
 
 // Valid replies: fuse_reply_write, fuse_reply_err
 void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
-           fuse_file_info* /*fi*/) {
+           fuse_file_info* fi) {
   Guarded(req, "write", [&](Reply& r) {
-    Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off);
+    const bool append = (fi->fh & kHandleAppend) && !fi->writepage;
+    Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off, append);
     if (!st.ok()) return r.Err(st);
     r.Write(size);
   });
