@@ -145,12 +145,16 @@ TEST(StoreMultiprocessTest, ConcurrentWritersAllLand) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
-TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
+// `writer_map`: the small-file writer maps the file writable (as the mount
+// daemon does) while the grower writes plain (as the CLI does).
+void GrowWhileAnotherWrites(bool writer_map) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
   StoreOptions small;
   small.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, small).ok());
+  StoreOptions writer = small;
+  writer.write_map = writer_map;
   constexpr int kBig = 24;     // 24 MiB from the grower
   constexpr int kSmall = 400;  // small files from the other writer
   std::vector<std::function<bool()>> bodies;
@@ -166,8 +170,8 @@ TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
     }
     return true;
   });
-  bodies.push_back([dir, small] {
-    auto store = Store::Open(dir, small);
+  bodies.push_back([dir, writer] {
+    auto store = Store::Open(dir, writer);
     if (!Check(store.status(), "open writer")) return false;
     for (int i = 0; i < kSmall; ++i) {
       Status st = (*store)->Update([&](WriteTxn& w) {
@@ -217,9 +221,17 @@ TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
+TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
+  GrowWhileAnotherWrites(false);
+}
+
+TEST(StoreMultiprocessTest, PlainGrowerWhileAWriteMapProcessWrites) {
+  GrowWhileAnotherWrites(true);
+}
+
 // The mount keeps its store open while the CLI writes: the mount must see the CLI's
 // commits at once, also after the CLI grew the map past the mount's.
-void SeeAnotherProcessWrites(bool read_only) {
+void SeeAnotherProcessWrites(bool read_only, bool write_map = false) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
   StoreOptions small;
@@ -246,6 +258,7 @@ void SeeAnotherProcessWrites(bool read_only) {
   ASSERT_GT(pid, 0);
   StoreOptions mine = small;
   mine.read_only = read_only;
+  mine.write_map = write_map;
   auto store = Store::Open(dir, mine);
   ASSERT_TRUE(store.ok()) << store.status().message();
   const size_t first_map = (*store)->map_size();
@@ -282,6 +295,10 @@ void SeeAnotherProcessWrites(bool read_only) {
 
 TEST(StoreMultiprocessTest, OpenStoreSeesAnotherProcessWritesAndGrowth) {
   SeeAnotherProcessWrites(false);
+}
+
+TEST(StoreMultiprocessTest, WriteMapStoreSeesAnotherProcessWritesAndGrowth) {
+  SeeAnotherProcessWrites(false, true);
 }
 
 TEST(StoreMultiprocessTest, ReadOnlyStoreSeesAnotherProcessWritesAndGrowth) {
