@@ -211,7 +211,6 @@ int Serve(const MountConfig& config, Startup& startup) {
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes
-  store_options.write_map = true;  // commits change pages in place (see StoreOptions)
   auto opened = store::Store::Open(config.store_dir, store_options);
   if (!opened.ok()) return startup.Fail(opened.status().message());
   std::unique_ptr<store::Store> store = std::move(opened).value();

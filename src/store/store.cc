@@ -1,6 +1,5 @@
 #include "store/store.h"
 
-#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,10 +19,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxAttempts = 64;
 constexpr size_t kGrowStepCap = size_t{4} << 30;
-// With MDB_WRITEMAP the whole map is preallocated on disk, so it grows in smaller
-// steps: the file is at most this much bigger than the data.
-constexpr size_t kWriteMapGrowStepCap = size_t{512} << 20;
-constexpr size_t kWriteMapMinStep = size_t{1} << 20;
 
 uint64_t RandomNodeId() {
   uint64_t id = 0;
@@ -77,40 +72,12 @@ Status Store::OpenEnv(bool create) {
   unsigned flags = MDB_NOTLS;
   if (options_.no_sync) flags |= MDB_NOSYNC;
   if (options_.read_only && !create) flags |= MDB_RDONLY;
-  write_map_ = options_.write_map && !(flags & MDB_RDONLY);
-  if (write_map_) flags |= MDB_WRITEMAP;
-  reserved_ = 0;
   rc = mdb_env_open(env_, StoreDbDir(dir_).c_str(), flags, 0600);
   if (rc != MDB_SUCCESS) {
     return lmdb::FromRc(rc, "open the store database in " + StoreDbDir(dir_));
   }
-  if (write_map_ && !EnsureReserved().ok()) {
-    // No room to preallocate: plain writes report a full disk as errors.
-    mdb_env_close(env_);
-    env_ = nullptr;
-    options_.write_map = false;
-    return OpenEnv(create);
-  }
   int dead = 0;
   mdb_reader_check(env_, &dead);  // clears reader slots of crashed processes
-  return Status::Ok();
-}
-
-Status Store::EnsureReserved() {
-  if (!write_map_) return Status::Ok();
-  const size_t want = map_size();
-  if (reserved_ >= want) return Status::Ok();
-  mdb_filehandle_t fd = -1;
-  int rc = mdb_env_get_fd(env_, &fd);
-  if (rc != MDB_SUCCESS) return lmdb::FromRc(rc, "get the store file");
-  // posix_fallocate returns the error (it does not set errno).
-  rc = posix_fallocate(fd, 0, static_cast<off_t>(want));
-  if (rc != 0) {
-    return Status(rc == ENOSPC ? Code::kNoSpace : Code::kIo,
-                  "cannot reserve " + std::to_string(want >> 20) + " MiB for the store: " +
-                      std::strerror(rc) + (rc == ENOSPC ? "; free disk space and retry" : ""));
-  }
-  reserved_ = want;
   return Status::Ok();
 }
 
@@ -251,10 +218,6 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
       continue;
     }
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "begin write transaction"));
-    // With MDB_WRITEMAP a page stored into a hole of the file on a full disk
-    // would be a SIGBUS: the map (grown by us or by another process) is backed
-    // by reserved blocks before anything is written.
-    KVFS_RETURN_IF_ERROR(EnsureReserved());
     WriteTxn w(txn.get(), tables_, node_id_, options_.clock_ms);
     Status st = fn(w);
     if (st.ok()) st = w.Finish();
@@ -275,21 +238,13 @@ Status Store::Grow() {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   const size_t old_size = info.me_mapsize;
-  size_t step = std::min(old_size, write_map_ ? kWriteMapGrowStepCap : kGrowStepCap);
-  for (;;) {
-    int rc = mdb_env_set_mapsize(env_, old_size + step);
-    if (rc != MDB_SUCCESS) {
-      return Status(Code::kNoSpace, "cannot grow the store map past " +
-                                        std::to_string(old_size) + " bytes: " + mdb_strerror(rc));
-    }
-    Status st = EnsureReserved();
-    if (st.ok()) return st;
-    // The disk cannot back this step: back to the old map, and a smaller step uses
-    // what room is left, so the store fills the disk as far as plain writes would.
-    mdb_env_set_mapsize(env_, old_size);
-    if (st.code() != Code::kNoSpace || step <= kWriteMapMinStep) return st;
-    step /= 2;
+  const size_t step = std::min(old_size, kGrowStepCap);
+  int rc = mdb_env_set_mapsize(env_, old_size + step);
+  if (rc != MDB_SUCCESS) {
+    return Status(Code::kNoSpace, "cannot grow the store map past " + std::to_string(old_size) +
+                                      " bytes: " + mdb_strerror(rc));
   }
+  return Status::Ok();
 }
 
 Status Store::AdoptForeignResize() {

@@ -32,14 +32,6 @@ struct StoreOptions {
   // Commit without fsync; Sync() makes everything committed so far durable. The
   // mount daemon uses this so only fsync(2) pays for a disk flush.
   bool no_sync = false;
-  // Map the database writable (MDB_WRITEMAP): a commit changes its pages in place
-  // instead of copying each with write(2) (measured: a create + 1 KiB write pair,
-  // two commits, 30 -> 13 us). The file is preallocated up to the map size before
-  // any write, so a full disk is ENOSPC from Update(), never a SIGBUS on a store
-  // into a hole of the file. Falls back to plain writes if it cannot preallocate
-  // at open. The mount daemon sets it; other processes may write the same store
-  // with or without it.
-  bool write_map = false;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
 };
@@ -75,18 +67,12 @@ class Store {
   Status Grow();
   Status AdoptForeignResize();
   int BeginTxn(unsigned flags, lmdb::Txn* out);
-  // With MDB_WRITEMAP: makes sure the file has disk blocks up to the map size.
-  // Called with this process's writers serialised: inside a write transaction, or
-  // with resize_mu_ held exclusively.
-  Status EnsureReserved();
 
   std::string dir_;
   StoreOptions options_;
   MDB_env* env_ = nullptr;
   Tables tables_;
   uint64_t node_id_ = 0;
-  bool write_map_ = false;  // the env was opened with MDB_WRITEMAP
-  size_t reserved_ = 0;     // bytes of the file known preallocated (write_map_ only)
   // Readers and writers hold it shared; resizing the map holds it exclusively,
   // because mdb_env_set_mapsize needs no live transaction in this process.
   mutable std::shared_mutex resize_mu_;

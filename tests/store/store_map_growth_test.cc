@@ -1,7 +1,5 @@
-// The LMDB map starts small and grows by itself when full (MDB_MAP_FULL is retried),
-// with plain writes and with MDB_WRITEMAP (the mount daemon's mode).
+// The LMDB map starts small and grows by itself when full (MDB_MAP_FULL is retried).
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <atomic>
 #include <thread>
@@ -26,27 +24,11 @@ std::string Block(size_t n, int seed) {
   return s;
 }
 
-class StoreMapGrowthTest : public ::testing::TestWithParam<bool> {
- protected:
-  StoreOptions Options() const {
-    StoreOptions options;
-    options.initial_map_size = kMiB;
-    options.write_map = GetParam();
-    return options;
-  }
-};
-
-// Bytes of disk the store file has allocated, and its size.
-std::pair<size_t, size_t> FileSpace(const std::string& dir) {
-  struct stat st = {};
-  if (stat((StoreDbDir(dir) + "/data.mdb").c_str(), &st) != 0) return {0, 0};
-  return {static_cast<size_t>(st.st_blocks) * 512, static_cast<size_t>(st.st_size)};
-}
-
-TEST_P(StoreMapGrowthTest, GrowsFromOneMiBAndKeepsAllData) {
+TEST(StoreMapGrowthTest, GrowsFromOneMiBAndKeepsAllData) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
-  const StoreOptions options = Options();
+  StoreOptions options;
+  options.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, options).ok());
   auto opened = Store::Open(dir, options);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
@@ -85,13 +67,7 @@ TEST_P(StoreMapGrowthTest, GrowsFromOneMiBAndKeepsAllData) {
   }
 
   EXPECT_GE(store.map_size(), 16 * initial) << "map did not grow";
-  if (options.write_map) {
-    // Every page of the map has disk blocks: a full disk cannot SIGBUS a commit.
-    const auto [allocated, size] = FileSpace(dir);
-    EXPECT_GE(allocated, store.map_size());
-    EXPECT_GE(size, store.map_size());
-  }
-  auto check = [&](Store& s, size_t expect_entries) {
+  auto check = [&](Store& s) {
     Status v = s.View([&](ReadTxn& r) {
       for (int i = 0; i < 20; ++i) {
         KVFS_ASSIGN_OR_RETURN(Inode f, r.Lookup(kRootIno, "big" + std::to_string(i)));
@@ -108,48 +84,29 @@ TEST_P(StoreMapGrowthTest, GrowsFromOneMiBAndKeepsAllData) {
         EXPECT_TRUE(data == Block(1000, 1000 + i)) << "small " << i;
       }
       KVFS_ASSIGN_OR_RETURN(auto entries, r.ListDir(kRootIno));
-      EXPECT_EQ(entries.size(), expect_entries);
+      EXPECT_EQ(entries.size(), 521u);
       return Status::Ok();
     });
     EXPECT_TRUE(v.ok()) << v.message();
   };
-  check(store, 521);
+  check(store);
   // A reopen with the small initial size still reads it all, and can write more.
   opened = Status(Code::kIo, "closed");
   auto again = Store::Open(dir, options);
   ASSERT_TRUE(again.ok()) << again.status().message();
-  check(**again, 521);
+  check(**again);
   st = (*again)->Update([&](WriteTxn& w) {
     KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "after-reopen", {}));
     return w.Write(f.ino, 0, Block(2 * kMiB, 5)).status();
   });
   EXPECT_TRUE(st.ok()) << st.message();
-  // The other mode reads and writes the same file (the CLI writes plain while
-  // the daemon has it mapped writable).
-  again = Status(Code::kIo, "closed");
-  StoreOptions other = options;
-  other.write_map = !options.write_map;
-  auto flipped = Store::Open(dir, other);
-  ASSERT_TRUE(flipped.ok()) << flipped.status().message();
-  check(**flipped, 522);  // and after-reopen
-  st = (*flipped)->Update([&](WriteTxn& w) {
-    KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "other-mode", {}));
-    return w.Write(f.ino, 0, Block(3 * kMiB, 6)).status();
-  });
-  EXPECT_TRUE(st.ok()) << st.message();
-  st = (*flipped)->View([&](ReadTxn& r) -> Status {
-    KVFS_ASSIGN_OR_RETURN(Inode f, r.Lookup(kRootIno, "after-reopen"));
-    KVFS_ASSIGN_OR_RETURN(std::string data, r.Read(f.ino, 0, 2 * kMiB));
-    EXPECT_TRUE(data == Block(2 * kMiB, 5));
-    return Status::Ok();
-  });
-  EXPECT_TRUE(st.ok()) << st.message();
 }
 
-TEST_P(StoreMapGrowthTest, FailedTransactionAfterGrowthCommitsNothing) {
+TEST(StoreMapGrowthTest, FailedTransactionAfterGrowthCommitsNothing) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
-  const StoreOptions options = Options();
+  StoreOptions options;
+  options.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, options).ok());
   auto opened = Store::Open(dir, options);
   ASSERT_TRUE(opened.ok());
@@ -169,10 +126,11 @@ TEST_P(StoreMapGrowthTest, FailedTransactionAfterGrowthCommitsNothing) {
   EXPECT_TRUE(v.ok());
 }
 
-TEST_P(StoreMapGrowthTest, ThreadsWriteAndReadWhileTheMapGrows) {
+TEST(StoreMapGrowthTest, ThreadsWriteAndReadWhileTheMapGrows) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
-  const StoreOptions options = Options();
+  StoreOptions options;
+  options.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, options).ok());
   auto opened = Store::Open(dir, options);
   ASSERT_TRUE(opened.ok());
@@ -224,11 +182,6 @@ TEST_P(StoreMapGrowthTest, ThreadsWriteAndReadWhileTheMapGrows) {
   });
   EXPECT_TRUE(v.ok()) << v.message();
 }
-
-INSTANTIATE_TEST_SUITE_P(Modes, StoreMapGrowthTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& p) {
-                           return p.param ? std::string("WriteMap") : std::string("Plain");
-                         });
 
 }  // namespace
 }  // namespace kvfs::store

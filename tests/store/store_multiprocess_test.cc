@@ -145,16 +145,12 @@ TEST(StoreMultiprocessTest, ConcurrentWritersAllLand) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
-// `writer_map`: the small-file writer maps the file writable (as the mount
-// daemon does) while the grower writes plain (as the CLI does).
-void GrowWhileAnotherWrites(bool writer_map) {
+TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
   StoreOptions small;
   small.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, small).ok());
-  StoreOptions writer = small;
-  writer.write_map = writer_map;
   constexpr int kBig = 24;     // 24 MiB from the grower
   constexpr int kSmall = 400;  // small files from the other writer
   std::vector<std::function<bool()>> bodies;
@@ -170,8 +166,8 @@ void GrowWhileAnotherWrites(bool writer_map) {
     }
     return true;
   });
-  bodies.push_back([dir, writer] {
-    auto store = Store::Open(dir, writer);
+  bodies.push_back([dir, small] {
+    auto store = Store::Open(dir, small);
     if (!Check(store.status(), "open writer")) return false;
     for (int i = 0; i < kSmall; ++i) {
       Status st = (*store)->Update([&](WriteTxn& w) {
@@ -221,17 +217,9 @@ void GrowWhileAnotherWrites(bool writer_map) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
-TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
-  GrowWhileAnotherWrites(false);
-}
-
-TEST(StoreMultiprocessTest, PlainGrowerWhileAWriteMapProcessWrites) {
-  GrowWhileAnotherWrites(true);
-}
-
 // The mount keeps its store open while the CLI writes: the mount must see the CLI's
 // commits at once, also after the CLI grew the map past the mount's.
-void SeeAnotherProcessWrites(bool read_only, bool write_map = false) {
+void SeeAnotherProcessWrites(bool read_only) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
   StoreOptions small;
@@ -258,7 +246,6 @@ void SeeAnotherProcessWrites(bool read_only, bool write_map = false) {
   ASSERT_GT(pid, 0);
   StoreOptions mine = small;
   mine.read_only = read_only;
-  mine.write_map = write_map;
   auto store = Store::Open(dir, mine);
   ASSERT_TRUE(store.ok()) << store.status().message();
   const size_t first_map = (*store)->map_size();
@@ -295,10 +282,6 @@ void SeeAnotherProcessWrites(bool read_only, bool write_map = false) {
 
 TEST(StoreMultiprocessTest, OpenStoreSeesAnotherProcessWritesAndGrowth) {
   SeeAnotherProcessWrites(false);
-}
-
-TEST(StoreMultiprocessTest, WriteMapStoreSeesAnotherProcessWritesAndGrowth) {
-  SeeAnotherProcessWrites(false, true);
 }
 
 TEST(StoreMultiprocessTest, ReadOnlyStoreSeesAnotherProcessWritesAndGrowth) {
