@@ -302,14 +302,6 @@ wait_file_eq() {
   done
 }
 
-# known_bug TEXT: a check that fails on main because of a product bug; logged so
-# that it stands out, and the script goes on (CI stays green).
-KNOWN_BUGS=0
-known_bug() {
-  KNOWN_BUGS=$((KNOWN_BUGS + 1))
-  printf '[%s] KNOWN BUG: %s\n' "$IT_NAME" "$*" >&2
-}
-
 # hidden_objects NAME: the paths of live objects of store NAME (its change feed,
 # `kvfs log`, names each live object by its path) that its directory listing
 # (`kvfs ls -r`) does not show: objects present in the store but unreachable.
@@ -334,7 +326,7 @@ wait_missing() {
 }
 
 # wait_trees_equal_quiet SECONDS DIR...: like wait_trees_equal, but returns 1
-# instead of failing (for checks that report a known bug).
+# instead of failing (for checks that collect every problem before failing).
 wait_trees_equal_quiet() {
   local secs=$1 t0
   shift
