@@ -168,6 +168,9 @@ now() { date +%s.%N; }
 timed() {
   local name=$1 target=$2 t0 t1 rc=0
   shift 2
+  # Start from a clean disk: dirty pages left by the previous step (often another
+  # target's) would otherwise be written back during this one and charged to it.
+  sync
   t0=$(now)
   timeout -k 10 "$STEP_TIMEOUT" "$@" >/dev/null || rc=$?
   t1=$(now)
