@@ -164,7 +164,8 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
   return Status::Ok();
 }
 
-// Store::Sync() about once a second when something was committed.
+// About once a second: purges the queued tombstones, and Store::Sync() when something
+// was committed.
 class Syncer {
  public:
   explicit Syncer(Filesystem& fs)
@@ -175,6 +176,7 @@ class Syncer {
           for (;;) {
             cv.wait_for(lock, stop, kSyncInterval, [] { return false; });
             if (stop.stop_requested()) break;
+            fs.PurgeQueued();
             if (!fs.TakeDirty()) continue;
             Status st = fs.Sync();
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());
@@ -258,6 +260,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   syncer.reset();
   watcher.reset();
   session.reset();
+  fs.PurgeQueued();
   if (Status s = fs.Sync(); !s.ok()) spdlog::error("final sync failed: {}", s.message());
   spdlog::info("stopped");
   return st.ok() ? 0 : 1;

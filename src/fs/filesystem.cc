@@ -3,6 +3,12 @@
 #include <spdlog/spdlog.h>
 
 namespace kvfs::fs {
+namespace {
+
+// A queue this long is purged at once, by the thread that fills it.
+constexpr size_t kPurgeBatch = 512;
+
+}  // namespace
 
 Filesystem::Filesystem(store::Store& store, FsConfig config)
     : store_(store), config_(std::move(config)) {}
@@ -18,6 +24,16 @@ Status Filesystem::Update(const std::function<Status(store::WriteTxn&)>& fn) {
 Status Filesystem::UpdateMaybeForeign(
     const std::function<Status(store::WriteTxn&, bool* foreign)>& fn) {
   if (config_.read_only) return Status(Code::kAccess, "the mount is read-only");
+  Status st = CommitOnce(fn);
+  // A full disk may be full of deleted content that only waits for its queued purge.
+  if (st.code() == Code::kNoSpace && HasQueuedPurges()) {
+    PurgeQueued();
+    st = CommitOnce(fn);
+  }
+  return st;
+}
+
+Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn) {
   const uint64_t token = own_.Begin();
   Status st = store_.Update([&](store::WriteTxn& t) -> Status {
     bool foreign = false;
@@ -90,6 +106,50 @@ void Filesystem::PurgeIfDeleted(store::Ino ino) {
   } else {
     spdlog::debug("purged the content of deleted inode {}", ino);
   }
+}
+
+void Filesystem::QueuePurge(store::Ino ino) {
+  if (config_.read_only) return;
+  bool full;
+  {
+    std::lock_guard lock(purge_mu_);
+    purge_queue_.push_back(ino);
+    full = purge_queue_.size() >= kPurgeBatch;
+  }
+  if (full) PurgeQueued();
+}
+
+bool Filesystem::HasQueuedPurges() {
+  std::lock_guard lock(purge_mu_);
+  return !purge_queue_.empty();
+}
+
+void Filesystem::PurgeQueued() {
+  std::vector<store::Ino> inos;
+  {
+    std::lock_guard lock(purge_mu_);
+    inos.swap(purge_queue_);
+  }
+  if (inos.empty()) return;
+  Status st = Update([&](store::WriteTxn& t) -> Status {
+    for (store::Ino ino : inos) {
+      auto node = t.Get(ino);
+      if (!node.ok()) {
+        if (node.status().code() == Code::kNotFound) continue;
+        return node.status();
+      }
+      if (node->deleted) KVFS_RETURN_IF_ERROR(t.Purge(ino));
+    }
+    return Status::Ok();
+  });
+  if (st.ok()) {
+    spdlog::debug("purged the content of {} forgotten tombstones", inos.size());
+    return;
+  }
+  // One at a time, so one bad inode does not keep the others' content forever.
+  spdlog::warn("batch purge of {} deleted inodes failed: {}; purging one by one", inos.size(),
+               st.message());
+  for (store::Ino ino : inos) PurgeIfDeleted(ino);
 }
 
 }  // namespace kvfs::fs

@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "fs/fuse_api.h"
@@ -75,13 +77,28 @@ class Filesystem {
 
   // Purges the content of `ino` if it is a tombstone (the kernel let go of it).
   void PurgeIfDeleted(store::Ino ino);
+  // The same, later and in bulk: the inode goes on a queue that PurgeQueued()
+  // empties in one transaction. Forgotten inodes are queued so that `rm -rf` pays
+  // one commit per file (the unlink), not two. Safe to defer: a forgotten
+  // tombstone has no name and no open handle, so nothing can read it any more,
+  // and one revived by a merge meanwhile is not deleted when the queue is purged.
+  void QueuePurge(store::Ino ino);
+  // Purges the queued tombstones (the syncer calls it about once a second, the
+  // daemon at unmount, QueuePurge when the queue is long, and a write that finds
+  // the disk full, before it tries once more).
+  void PurgeQueued();
 
  private:
+  Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
+  bool HasQueuedPurges();
+
   store::Store& store_;
   const FsConfig config_;
   NodeTable nodes_;
   OwnSeqs own_;
   std::atomic<bool> dirty_{false};
+  std::mutex purge_mu_;
+  std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_
 };
 
 }  // namespace kvfs::fs

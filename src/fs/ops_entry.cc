@@ -85,7 +85,7 @@ Status DoReadlink(Filesystem& fs, store::Ino ino, std::string* target) {
 }
 
 void ForgetOne(Filesystem& fs, store::Ino ino, uint64_t nlookup) {
-  if (fs.nodes().Forget(ino, nlookup)) fs.PurgeIfDeleted(ino);
+  if (fs.nodes().Forget(ino, nlookup)) fs.QueuePurge(ino);
 }
 
 }  // namespace
