@@ -93,19 +93,28 @@ int Filesystem::ErrnoOf(const Status& status) const {
 
 void Filesystem::PurgeIfDeleted(store::Ino ino) {
   if (config_.read_only) return;
+  if (!TryPurge(ino)) {
+    std::lock_guard lock(purge_mu_);
+    purge_queue_.push_back(ino);  // the syncer tries again
+  }
+}
+
+bool Filesystem::TryPurge(store::Ino ino) {
   bool deleted = false;
   Status st = View([&](store::ReadTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
     deleted = node.deleted;
     return Status::Ok();
   });
-  if (!st.ok() || !deleted) return;
+  if (!st.ok() || !deleted) return true;  // gone, or revived: nothing to purge
   st = Update([&](store::WriteTxn& t) { return t.Purge(ino); });
   if (!st.ok()) {
-    spdlog::warn("purge of deleted inode {} failed: {}", ino, st.message());
-  } else {
-    spdlog::debug("purged the content of deleted inode {}", ino);
+    spdlog::warn("purge of deleted inode {} failed: {}; retrying in about a second", ino,
+                 st.message());
+    return false;
   }
+  spdlog::debug("purged the content of deleted inode {}", ino);
+  return true;
 }
 
 void Filesystem::QueuePurge(store::Ino ino) {
@@ -114,7 +123,9 @@ void Filesystem::QueuePurge(store::Ino ino) {
   {
     std::lock_guard lock(purge_mu_);
     purge_queue_.push_back(ino);
-    full = purge_queue_.size() >= kPurgeBatch;
+    // Every kPurgeBatch-th, not every one past it: a queue that cannot be purged
+    // (a full disk) is tried again once per batch, not on every forget.
+    full = purge_queue_.size() % kPurgeBatch == 0;
   }
   if (full) PurgeQueued();
 }
@@ -146,10 +157,22 @@ void Filesystem::PurgeQueued() {
     spdlog::debug("purged the content of {} forgotten tombstones", inos.size());
     return;
   }
+  if (st.code() == Code::kNoSpace) {
+    // One at a time would fail the same way: all wait for the next round.
+    spdlog::warn("purge of {} deleted inodes waits: {}", inos.size(), st.message());
+    std::lock_guard lock(purge_mu_);
+    purge_queue_.insert(purge_queue_.end(), inos.begin(), inos.end());
+    return;
+  }
   // One at a time, so one bad inode does not keep the others' content forever.
   spdlog::warn("batch purge of {} deleted inodes failed: {}; purging one by one", inos.size(),
                st.message());
-  for (store::Ino ino : inos) PurgeIfDeleted(ino);
+  std::vector<store::Ino> failed;
+  for (store::Ino ino : inos) {
+    if (!TryPurge(ino)) failed.push_back(ino);
+  }
+  std::lock_guard lock(purge_mu_);
+  purge_queue_.insert(purge_queue_.end(), failed.begin(), failed.end());  // next time
 }
 
 }  // namespace kvfs::fs

@@ -75,7 +75,8 @@ class Filesystem {
   // The errno for a failed operation (EROFS for writes on a read-only mount).
   int ErrnoOf(const Status& status) const;
 
-  // Purges the content of `ino` if it is a tombstone (the kernel let go of it).
+  // Purges the content of `ino` if it is a tombstone (the kernel let go of it);
+  // if that fails (a disk full to the last block), queues it to try again.
   void PurgeIfDeleted(store::Ino ino);
   // The same, later and in bulk: the inode goes on a queue that PurgeQueued()
   // empties in one transaction. Forgotten inodes are queued so that `rm -rf` pays
@@ -91,6 +92,8 @@ class Filesystem {
  private:
   Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
   bool HasQueuedPurges();
+  // Purges `ino` if it is a tombstone; false if that failed (logged).
+  bool TryPurge(store::Ino ino);
 
   store::Store& store_;
   const FsConfig config_;
