@@ -8,6 +8,14 @@ namespace {
 // A queue this long is purged at once, by the thread that fills it.
 constexpr size_t kPurgeBatch = 512;
 
+// Purges `ino` in `t` if it is still a tombstone: gone, or revived by a merge
+// meanwhile, it is left alone.
+Status PurgeTombstone(store::WriteTxn& t, store::Ino ino) {
+  auto node = t.Get(ino);
+  if (!node.ok()) return node.status().code() == Code::kNotFound ? Status::Ok() : node.status();
+  return node->deleted ? t.Purge(ino) : Status::Ok();
+}
+
 }  // namespace
 
 Filesystem::Filesystem(store::Store& store, FsConfig config)
@@ -100,20 +108,12 @@ void Filesystem::PurgeIfDeleted(store::Ino ino) {
 }
 
 bool Filesystem::TryPurge(store::Ino ino) {
-  bool deleted = false;
-  Status st = View([&](store::ReadTxn& t) -> Status {
-    KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
-    deleted = node.deleted;
-    return Status::Ok();
-  });
-  if (!st.ok() || !deleted) return true;  // gone, or revived: nothing to purge
-  st = Update([&](store::WriteTxn& t) { return t.Purge(ino); });
+  Status st = Update([&](store::WriteTxn& t) { return PurgeTombstone(t, ino); });
   if (!st.ok()) {
     spdlog::warn("purge of deleted inode {} failed: {}; retrying in about a second", ino,
                  st.message());
     return false;
   }
-  spdlog::debug("purged the content of deleted inode {}", ino);
   return true;
 }
 
@@ -143,14 +143,7 @@ void Filesystem::PurgeQueued() {
   }
   if (inos.empty()) return;
   Status st = Update([&](store::WriteTxn& t) -> Status {
-    for (store::Ino ino : inos) {
-      auto node = t.Get(ino);
-      if (!node.ok()) {
-        if (node.status().code() == Code::kNotFound) continue;
-        return node.status();
-      }
-      if (node->deleted) KVFS_RETURN_IF_ERROR(t.Purge(ino));
-    }
+    for (store::Ino ino : inos) KVFS_RETURN_IF_ERROR(PurgeTombstone(t, ino));
     return Status::Ok();
   });
   if (st.ok()) {

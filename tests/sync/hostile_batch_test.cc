@@ -10,58 +10,27 @@
 #include "sync/exchange.h"
 #include "sync/peer_manager.h"
 #include "sync/sync_round.h"
+#include "hostile_peer_fixture.h"
 #include "sync_test_util.h"
 
 namespace kvfs::sync {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kFakeNode;
 using testing::LastSeq;
 using testing::RawPeer;
 using testing::ReadFile;
 using testing::Snapshot;
 using testing::WriteFile;
 
-constexpr uint64_t kFakeNode = 0x0badc0ffee0ddf00ULL;
-
-class HostileBatchTest : public ::testing::Test {
+class HostileBatchTest : public testing::HostilePeerFixture {
  protected:
-  void SetUp() override {
-    key_ = crypto::GenerateStoreKey();
-    b_ = testing::MakeStore(dir_.path() + "/b");
-    ASSERT_TRUE(b_);
-    ASSERT_TRUE(WriteFile(*b_, "keep/me", "b's data").ok());
-    SyncServiceOptions opts;
-    opts.listen = "127.0.0.1:0";
-    opts.session.idle_timeout = 800ms;
-    opts.session.handshake_timeout = 800ms;
-    service_ = std::make_unique<SyncService>(*b_, key_, opts);
-    ASSERT_TRUE(service_->Start().ok());
-    before_ = Snapshot(*b_);
-    seq_before_ = LastSeq(*b_);
-  }
-
-  void Greet(RawPeer& peer) {
-    Status st = peer.Connect(service_->listen_port(), key_);
-    ASSERT_TRUE(st.ok()) << st.message();
-    ASSERT_TRUE(peer.Send(HelloMsg{kProtocolVersion, kFakeNode, 500}).ok());
-    auto hello = peer.Receive();
-    ASSERT_TRUE(hello.ok()) << hello.status().message();
-    ASSERT_TRUE(std::holds_alternative<HelloMsg>(*hello));
-    auto ack = peer.Receive();
-    ASSERT_TRUE(ack.ok()) << ack.status().message();
-    ASSERT_TRUE(std::holds_alternative<AckMsg>(*ack));
-    ASSERT_TRUE(peer.Send(AckMsg{0, 0}).ok());
-  }
+  void Greet(RawPeer& peer) { HostilePeerFixture::Greet(peer, 500); }
 
   // A small real object of another store (its chunks inline).
   OutgoingObject ForeignObject() {
-    other_ = testing::MakeStore(dir_.path() + "/other");
-    EXPECT_TRUE(WriteFile(*other_, "foreign", "foreign bytes").ok());
-    Outbox outbox(*other_);
-    auto objects = outbox.Next(0, 100);
-    EXPECT_TRUE(objects.ok() && !objects->empty());
-    for (const OutgoingObject& o : *objects) {
+    for (const OutgoingObject& o : ForeignObjects("foreign bytes")) {
       if (o.state.type == FileType::kRegular) {
         OutgoingObject file = o;  // its parent is the root, known everywhere
         file.seq = 1;
@@ -72,33 +41,11 @@ class HostileBatchTest : public ::testing::Test {
     return OutgoingObject{};
   }
 
-  void ExpectUnchanged() {
-    EXPECT_EQ(Snapshot(*b_), before_);
-    EXPECT_EQ(LastSeq(*b_), seq_before_);
-  }
-
-  void ExpectStillServing() {
-    auto a = testing::MakeStore(dir_.path() + "/a");
-    ASSERT_TRUE(a);
-    SyncRoundOptions opts;
-    opts.timeout = 30s;
-    auto round = SyncOnce(*a, key_, "127.0.0.1:" + std::to_string(service_->listen_port()), opts);
-    ASSERT_TRUE(round.ok()) << round.status().message();
-    EXPECT_EQ(ReadFile(*a, "keep/me").value(), "b's data");
-  }
-
   static std::string BatchOf(const std::vector<std::string>& encoded) {
     ByteWriter raw;
     for (const std::string& m : encoded) raw.Bytes(m);
     return EncodeBatch(raw.Take()).value();
   }
-
-  testing::Scratch dir_;
-  crypto::StoreKey key_;
-  std::unique_ptr<store::Store> b_, other_;
-  std::unique_ptr<SyncService> service_;
-  testing::Tree before_;
-  uint64_t seq_before_ = 0;
 };
 
 TEST_F(HostileBatchTest, AGoodBatchIsApplied) {

@@ -7,51 +7,22 @@
 #include "sync/exchange.h"
 #include "sync/peer_manager.h"
 #include "sync/sync_round.h"
+#include "hostile_peer_fixture.h"
 #include "sync_test_util.h"
 
 namespace kvfs::sync {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kFakeNode;
 using testing::LastSeq;
 using testing::RawPeer;
 using testing::ReadFile;
 using testing::Snapshot;
 using testing::WriteFile;
 
-constexpr uint64_t kFakeNode = 0x1234567890abcdefULL;
-
-class HostilePeerTest : public ::testing::Test {
+class HostilePeerTest : public testing::HostilePeerFixture {
  protected:
-  void SetUp() override {
-    key_ = crypto::GenerateStoreKey();
-    b_ = testing::MakeStore(dir_.path() + "/b");
-    ASSERT_TRUE(b_);
-    ASSERT_TRUE(WriteFile(*b_, "keep/me", "b's data").ok());
-    SyncServiceOptions opts;
-    opts.listen = "127.0.0.1:0";
-    opts.session.idle_timeout = 800ms;
-    opts.session.handshake_timeout = 800ms;
-    service_ = std::make_unique<SyncService>(*b_, key_, opts);
-    ASSERT_TRUE(service_->Start().ok());
-    before_ = Snapshot(*b_);
-    seq_before_ = LastSeq(*b_);
-  }
-
-  // Handshake, then HELLO and ACK as a well-behaved peer would.
-  void Greet(RawPeer& peer) {
-    Status st = peer.Connect(service_->listen_port(), key_);
-    ASSERT_TRUE(st.ok()) << st.message();
-    ASSERT_TRUE(peer.Send(HelloMsg{kProtocolVersion, kFakeNode, 5}).ok());
-    auto hello = peer.Receive();
-    ASSERT_TRUE(hello.ok()) << hello.status().message();
-    EXPECT_EQ(std::get<HelloMsg>(*hello).node, b_->node_id());
-    auto ack = peer.Receive();
-    ASSERT_TRUE(ack.ok()) << ack.status().message();
-    EXPECT_EQ(std::get<AckMsg>(*ack).cursor, 0u);  // B has applied nothing of ours yet
-    ASSERT_TRUE(peer.Send(AckMsg{0, 0}).ok());
-  }
-
   // The next WANT from B (B also streams its own objects to us meanwhile).
   static WantMsg NextWant(RawPeer& peer) {
     for (int i = 0; i < 20; ++i) {
@@ -63,42 +34,6 @@ class HostilePeerTest : public ::testing::Test {
     ADD_FAILURE() << "no WANT";
     return WantMsg{};
   }
-
-  void ExpectUnchanged() {
-    EXPECT_EQ(Snapshot(*b_), before_);
-    EXPECT_EQ(LastSeq(*b_), seq_before_);
-  }
-
-  // The service still serves a good peer afterwards.
-  void ExpectStillServing() {
-    auto a = testing::MakeStore(dir_.path() + "/a");
-    ASSERT_TRUE(a);
-    SyncRoundOptions opts;
-    opts.timeout = 30s;
-    auto round = SyncOnce(*a, key_, "127.0.0.1:" + std::to_string(service_->listen_port()), opts);
-    ASSERT_TRUE(round.ok()) << round.status().message();
-    EXPECT_EQ(ReadFile(*a, "keep/me").value(), "b's data");
-  }
-
-  // A real object of another store, as its Outbox sends it.
-  std::vector<OutgoingObject> ForeignObjects(const std::string& content) {
-    auto other = testing::MakeStore(dir_.path() + "/other" + std::to_string(++others_));
-    EXPECT_TRUE(WriteFile(*other, "foreign", content).ok());
-    Outbox outbox(*other);
-    auto objects = outbox.Next(0, 100);
-    EXPECT_TRUE(objects.ok());
-    others_stores_.push_back(std::move(other));
-    return objects.ok() ? *objects : std::vector<OutgoingObject>{};
-  }
-
-  testing::Scratch dir_;
-  crypto::StoreKey key_;
-  std::unique_ptr<store::Store> b_;
-  std::unique_ptr<SyncService> service_;
-  testing::Tree before_;
-  uint64_t seq_before_ = 0;
-  int others_ = 0;
-  std::vector<std::unique_ptr<store::Store>> others_stores_;
 };
 
 TEST_F(HostilePeerTest, SilentAfterHandshakeIsDroppedAtTheTimeout) {

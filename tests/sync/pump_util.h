@@ -11,15 +11,20 @@
 
 namespace kvfs::sync::testing {
 
+struct Pumped {
+  size_t objects = 0;  // objects sent
+  size_t chunks = 0;   // chunks fetched (WANT/CHUNK), not counting inline ones
+};
+
 // Sends everything `from` has that `to` has not seen (chunks fetched as a session
-// does); returns how many objects were sent.
-inline size_t Pump(store::Store& from, store::Store& to) {
+// does).
+inline Pumped Pump(store::Store& from, store::Store& to) {
   Outbox out(from);
   Inbox in(to, from.node_id());
   auto cursor = in.Cursor();
   EXPECT_TRUE(cursor.ok());
   uint64_t seq = cursor.ok() ? *cursor : 0;
-  size_t sent = 0;
+  Pumped sent;
   for (int guard = 0; guard < 1000; ++guard) {
     auto batch = out.Next(seq, 50);
     EXPECT_TRUE(batch.ok()) << batch.status().message();
@@ -37,11 +42,12 @@ inline size_t Pump(store::Store& from, store::Store& to) {
         if (data.ok()) {
           EXPECT_TRUE(in.Stage(obj.state.oid, index, stamp, *data).ok());
         }
+        ++sent.chunks;
       }
       auto applied = in.Apply(obj);
       EXPECT_TRUE(applied.ok()) << applied.status().message();
       seq = obj.seq;
-      ++sent;
+      ++sent.objects;
     }
   }
   return sent;
@@ -53,7 +59,7 @@ inline void SyncUntilQuiet(const std::vector<store::Store*>& stores) {
     size_t sent = 0;
     for (store::Store* a : stores) {
       for (store::Store* b : stores) {
-        if (a != b) sent += Pump(*a, *b);
+        if (a != b) sent += Pump(*a, *b).objects;
       }
     }
     if (sent == 0) return;

@@ -13,6 +13,7 @@
 #include "store/path.h"
 #include "store/store.h"
 #include "sync/exchange.h"
+#include "pump_util.h"
 
 namespace kvfs::sync {
 namespace {
@@ -121,37 +122,7 @@ class Replicas : public ::testing::Test {
   }
 
   // Sends everything `from` has that `to` has not seen; returns chunks fetched.
-  static size_t Pump(Store& from, Store& to) {
-    Outbox out(from);
-    Inbox in(to, from.node_id());
-    size_t fetched = 0;
-    auto cursor = in.Cursor();
-    EXPECT_TRUE(cursor.ok());
-    uint64_t seq = *cursor;
-    while (true) {
-      auto batch = out.Next(seq, 50);
-      EXPECT_TRUE(batch.ok()) << batch.status().message();
-      if (!batch.ok() || batch->empty()) break;
-      for (const OutgoingObject& obj : *batch) {
-        auto missing = in.Missing(obj);
-        EXPECT_TRUE(missing.ok()) << missing.status().message();
-        for (uint64_t index : *missing) {
-          HlcStamp stamp;
-          for (const auto& c : obj.state.chunks) {
-            if (c.index == index) stamp = c.stamp;
-          }
-          auto data = out.ReadChunk(obj.state.oid, index, stamp);
-          EXPECT_TRUE(data.ok()) << data.status().message();
-          EXPECT_TRUE(in.Stage(obj.state.oid, index, stamp, *data).ok());
-          ++fetched;
-        }
-        auto applied = in.Apply(obj);
-        EXPECT_TRUE(applied.ok()) << applied.status().message();
-        seq = obj.seq;
-      }
-    }
-    return fetched;
-  }
+  static size_t Pump(Store& from, Store& to) { return testing::Pump(from, to).chunks; }
 
   void SyncAll() {
     for (int pass = 0; pass < 3; ++pass) {
