@@ -228,8 +228,8 @@ assert_eq "1" "$(b find "$MNT/proj" -name '*.c' -type l | wc -l | tr -d ' ')" "f
 assert_eq "4" "$(b find "$MNT/proj" -type d | wc -l | tr -d ' ')" "find -type d"
 assert_eq "$MNT/proj/blob.bin" "$(b find "$MNT/proj" -type f -size +2k)" "find -size +2k"
 assert_eq "$MNT/proj/empty" "$(b find "$MNT/proj" -empty)" "find -empty"
-# Cold: the kernel has forgotten the tree, so the listing comes from readdirplus
-# (attributes for directories only) and each stat from a fresh LOOKUP.
+# Cold: the kernel has forgotten the tree, so the listing and the attributes come
+# from the daemon again (readdirplus, and a LOOKUP for whatever it did not cover).
 warm=$(cd "$MNT/proj" && b find . -printf '%p %y %s %m %n\n' | sort)
 if sync && { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
   b ls -lR "$MNT/proj" >/dev/null
