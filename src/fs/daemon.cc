@@ -26,6 +26,7 @@
 #include "fs/fuse_session.h"
 #include "fs/ops.h"
 #include "fs/unmount.h"
+#include "store/compact.h"
 
 namespace kvfs::fs {
 namespace {
@@ -207,9 +208,32 @@ class SignalsBlocked {
   sigset_t old_;
 };
 
+// A store that once held large files keeps LMDB's free pages, and every commit then
+// writes cold, scattered pages (store/compact.h); compacting before serving makes
+// commits fast again. Done only when no other kvfs process has the store open, and
+// never fatal: the mount serves the store as it is.
+void CompactIfWorthIt(const std::string& store_dir) {
+  const auto start = std::chrono::steady_clock::now();
+  auto report = store::CompactIfWasteful(store_dir);
+  if (!report.ok()) {
+    spdlog::warn("the store was not compacted: {}; serving it as it is", report.status().message());
+    return;
+  }
+  if (!report->compacted) {
+    spdlog::debug("the store was not compacted: {}", report->skipped);
+    return;
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  spdlog::info("compacted the store: {} -> {} bytes ({} were free) in {} ms",
+               report->file_bytes_before, report->file_bytes_after, report->free_bytes, ms);
+}
+
 // The daemon proper, in the process that serves the mount.
 int Serve(const MountConfig& config, Startup& startup) {
   const MountOptions& opts = config.options;
+  if (!opts.read_only) CompactIfWorthIt(config.store_dir);
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes

@@ -152,6 +152,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
                                          "create one with: kvfs init DIR");
   }
   std::unique_ptr<Store> store(new Store(dir, options));
+  KVFS_ASSIGN_OR_RETURN(store->open_lock_, StoreOpenLock::Shared(dir));
   KVFS_RETURN_IF_ERROR(store->OpenEnv(false));
   KVFS_RETURN_IF_ERROR(store->LoadMeta());
   return store;

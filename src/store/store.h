@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "store/compact.h"
 #include "store/lmdb.h"
 #include "store/txn.h"
 
@@ -70,6 +71,9 @@ class Store {
 
   std::string dir_;
   StoreOptions options_;
+  // Held while the store is open, so no compaction swaps the file under it; released
+  // after the destructor has closed env_.
+  StoreOpenLock open_lock_;
   MDB_env* env_ = nullptr;
   Tables tables_;
   uint64_t node_id_ = 0;

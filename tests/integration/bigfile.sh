@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bigfile: a 100 MiB file copied in and compared (also after a remount, so the
 # bytes come from the store and not the page cache); writes in the middle of a
-# big file; sparse writes read zeros in the hole; truncate shrink and grow.
+# big file; sparse writes read zeros in the hole; truncate shrink and grow; and
+# once the big files are deleted, the next mount compacts the store.
 . "$(dirname "$0")/lib.sh"
 
 it_setup
@@ -101,5 +102,22 @@ assert_same_file "$IT_TMP/big" "$MNT/big2" "${BIG_MB} MiB file after remount"
 assert_same_file "$IT_TMP/holes" "$MNT/holes" "sparse file after remount"
 assert_same_file "$IT_TMP/big.ext" "$MNT/big" "truncated/extended file after remount"
 assert_eq "0" "$(b stat -c %s "$MNT/t")" "size of t after remount"
+
+step "deleted big files: the next mount compacts the store"
+b rm "$MNT/big2"
+b truncate -s 0 "$MNT/big"
+data_mb() { echo $(( $(stat -c %s "$STORE/db/data.mdb") / 1024 / 1024 )); }
+before=$(data_mb)
+assert_gt "$before" "$((BIG_MB - 1))" "data.mdb MiB while it held a ${BIG_MB} MiB file"
+it_remount  # the unmount purges the deleted content; the mount compacts
+after=$(data_mb)
+(( after < 16 )) || fail "data.mdb is still $after MiB after the remount (was $before MiB): not compacted"
+assert_contains "$(cat "$STORE/log/mount.log")" "compacted the store" "the mount log"
+assert_same_file "$IT_TMP/holes" "$MNT/holes" "sparse file after compaction"
+run_bounded 30 dd if="$MNT/sparse" of="$IT_TMP/block.back2" bs=4096 skip=1000 status=none
+assert_same_file "$IT_TMP/block" "$IT_TMP/block.back2" "data after the hole, after compaction"
+write_file "$MNT/after-compaction" "still writable"
+it_remount
+assert_eq "still writable" "$(b cat "$MNT/after-compaction")" "a file written after compaction, after a remount"
 
 it_umount
