@@ -5,12 +5,6 @@
 #include <cstring>
 
 namespace kvfs::fs {
-namespace {
-
-// Idle request threads kept waiting; more are stopped (see Loop).
-constexpr unsigned kMaxIdleThreads = 3;
-
-}  // namespace
 
 Result<std::unique_ptr<FuseSession>> FuseSession::Mount(const std::string& mountpoint,
                                                         const std::string& options, bool debug,
@@ -51,13 +45,6 @@ Status FuseSession::Loop(unsigned max_threads) {
   if (config == nullptr) return Status(Code::kIo, "cannot create the FUSE loop config");
   fuse_loop_cfg_set_clone_fd(config, 0);
   fuse_loop_cfg_set_max_threads(config, max_threads);
-  // The kernel hands each request to the thread that has waited longest, so with
-  // libfuse's default (idle threads are never stopped) a sequential workload such
-  // as `rm -rf` or `tar x` rotates through every thread a burst ever started: each
-  // request wakes a cold thread, often on the other CPU. Stopping all but a few
-  // idle threads keeps the same ones busy (rm -rf of 4,000 files: ~0.40 s -> ~0.32 s
-  // on the 2-core dev VM); bursts still get up to max_threads.
-  fuse_loop_cfg_set_idle_threads(config, kMaxIdleThreads);
   const int rc = fuse_session_loop_mt(se_, config);
   fuse_loop_cfg_destroy(config);
   // libfuse 3.14 returns the signal number when a signal ended the loop.
