@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/scoped_fd.h"
 #include "crypto/init.h"
 
 namespace kvfs::crypto {
@@ -19,27 +20,6 @@ constexpr std::size_t kBase64Chars = kStoreKeyTextSize - kStoreKeyPrefix.size();
 // A key file holds the text form and a newline; anything much larger is the wrong file.
 constexpr std::size_t kMaxKeyFileSize = 256;
 constexpr std::string_view kFingerprintDomain = "kvfs store key fingerprint v1";
-
-// Closes a file descriptor on scope exit.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now and reports the error, which for a written file can be a lost write.
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 Status SysError(std::string_view what, const std::string& path, int err) {
   return Status(Code::kIo, std::string(what) + " " + path + ": " + std::strerror(err));

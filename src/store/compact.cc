@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/scoped_fd.h"
 #include "store/lmdb.h"
 #include "store/store.h"
 
@@ -20,26 +21,6 @@ Status Errno(const std::string& what) {
   return Status(Code::kIo, what + ": " + std::strerror(errno));
 }
 
-// Closes an fd on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 // A read-only LMDB environment on db/, closed on every path out.
 class ReadOnlyEnv {
  public:
@@ -49,7 +30,7 @@ class ReadOnlyEnv {
   ReadOnlyEnv& operator=(const ReadOnlyEnv&) = delete;
   Status Open(const std::string& db_dir) {
     int rc = mdb_env_create(&env_);
-    if (rc == MDB_SUCCESS) rc = mdb_env_set_maxdbs(env_, 16);
+    if (rc == MDB_SUCCESS) rc = mdb_env_set_maxdbs(env_, lmdb::kMaxTables);
     if (rc == MDB_SUCCESS) rc = mdb_env_open(env_, db_dir.c_str(), MDB_RDONLY | MDB_NOTLS, 0600);
     return lmdb::FromRc(rc, "open " + db_dir + " to compact it");
   }
@@ -85,7 +66,7 @@ Result<uint64_t> FreeListPages(MDB_env* env) {
 }
 
 Status SyncDir(const std::string& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ScopedFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || fsync(fd.get()) != 0) return Errno("sync " + dir);
   return Status::Ok();
 }
@@ -96,12 +77,12 @@ Status CopyAndSwap(ReadOnlyEnv& env, const std::string& db_dir) {
   const std::string data = db_dir + "/data.mdb";
   const std::string tmp = db_dir + "/data.mdb.compact";
   unlink(tmp.c_str());  // left by a crash during an earlier compaction
-  Fd out(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  ScopedFd out(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (out.get() < 0) return Errno("create " + tmp);
   Status st = lmdb::FromRc(mdb_env_copyfd2(env.get(), out.get(), MDB_CP_COMPACT),
                            "write the compacted copy " + tmp);
   if (st.ok() && fsync(out.get()) != 0) st = Errno("sync " + tmp);
-  if (st.ok() && close(out.release()) != 0) st = Errno("close " + tmp);
+  if (st.ok() && out.Close() != 0) st = Errno("close " + tmp);
   if (!st.ok()) {
     unlink(tmp.c_str());
     return st;
@@ -134,7 +115,7 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
                                         const CompactPolicy& policy) {
   const std::string db_dir = StoreDbDir(store_dir);
   const std::string lock_path = StoreOpenLockPath(store_dir);
-  Fd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ScopedFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (lock.get() < 0) return Errno("open " + lock_path);
   CompactReport report;
   if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
@@ -178,29 +159,13 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
 
 Result<StoreOpenLock> StoreOpenLock::Shared(const std::string& store_dir) {
   const std::string path = StoreOpenLockPath(store_dir);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return StoreOpenLock();  // a read-only disk: nothing can compact it either
-  while (flock(fd, LOCK_SH) != 0) {
-    if (errno == EINTR) continue;
-    Status st = Errno("lock " + path);
-    close(fd);
-    return st;
+  ScopedFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) fd = ScopedFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return StoreOpenLock();  // a read-only disk: nothing can compact it either
+  while (flock(fd.get(), LOCK_SH) != 0) {
+    if (errno != EINTR) return Errno("lock " + path);
   }
-  return StoreOpenLock(fd);
-}
-
-StoreOpenLock& StoreOpenLock::operator=(StoreOpenLock&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-StoreOpenLock::~StoreOpenLock() {
-  if (fd_ >= 0) close(fd_);
+  return StoreOpenLock(std::move(fd));
 }
 
 }  // namespace kvfs::store

@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
+#include "base/scoped_fd.h"
 #include "base/status.h"
 
 namespace kvfs::store {
@@ -49,15 +51,10 @@ class StoreOpenLock {
   // file cannot be created or opened (a read-only disk), holds nothing: nothing can
   // compact such a store either.
   static Result<StoreOpenLock> Shared(const std::string& store_dir);
-  StoreOpenLock(StoreOpenLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  StoreOpenLock& operator=(StoreOpenLock&& o) noexcept;
-  StoreOpenLock(const StoreOpenLock&) = delete;
-  StoreOpenLock& operator=(const StoreOpenLock&) = delete;
-  ~StoreOpenLock();
 
  private:
-  explicit StoreOpenLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit StoreOpenLock(ScopedFd fd) : fd_(std::move(fd)) {}
+  ScopedFd fd_;
 };
 
 // The lock file inside a store.

@@ -14,6 +14,9 @@
 
 namespace kvfs::store::lmdb {
 
+// Named databases an environment may hold (the store has 8 tables).
+inline constexpr unsigned kMaxTables = 16;
+
 // Maps an LMDB/errno return code to a Status. `what` names the operation.
 Status FromRc(int rc, std::string_view what);
 

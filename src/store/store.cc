@@ -67,7 +67,7 @@ Store::~Store() {
 Status Store::OpenEnv(bool create) {
   int rc = mdb_env_create(&env_);
   if (rc != MDB_SUCCESS) return lmdb::FromRc(rc, "create LMDB environment");
-  mdb_env_set_maxdbs(env_, 16);
+  mdb_env_set_maxdbs(env_, lmdb::kMaxTables);
   mdb_env_set_mapsize(env_, options_.initial_map_size);
   unsigned flags = MDB_NOTLS;
   if (options_.no_sync) flags |= MDB_NOSYNC;
