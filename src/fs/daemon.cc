@@ -237,15 +237,9 @@ int Serve(const MountConfig& config, Startup& startup) {
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes
-  store_options.write_map = !opts.read_only;
   auto opened = store::Store::Open(config.store_dir, store_options);
   if (!opened.ok()) return startup.Fail(opened.status().message());
   std::unique_ptr<store::Store> store = std::move(opened).value();
-  if (store->writes_through_map()) {
-    spdlog::info("writing through a preallocated map of {} MiB", store->map_size() >> 20);
-  } else if (!opts.read_only) {
-    spdlog::info("writing pages with pwrite: {}", store->write_map_refusal());
-  }
 
   FsConfig fs_config = config.fs;
   fs_config.read_only = opts.read_only;

@@ -22,10 +22,9 @@
 namespace kvfs::store {
 
 struct CompactPolicy {
-  // Compact only when at least this much is on LMDB's free list...
+  // Compact only when at least this much of the file is free...
   uint64_t min_free_bytes = uint64_t{64} << 20;
-  // ...and at least this fraction of the pages in use (free-listed or live; not the
-  // room a writable-map mount allocated past the last page).
+  // ...and at least this fraction of it.
   double min_free_fraction = 0.25;
   // The copy runs while a mount starts: bound its time by the live data it copies.
   uint64_t max_live_bytes = uint64_t{1} << 30;
@@ -35,7 +34,7 @@ struct CompactReport {
   bool compacted = false;
   std::string skipped;  // why it was not compacted (empty when it was)
   uint64_t file_bytes_before = 0;
-  uint64_t free_bytes = 0;  // on LMDB's free list
+  uint64_t free_bytes = 0;
   uint64_t file_bytes_after = 0;
 };
 

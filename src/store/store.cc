@@ -4,14 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 
 #include "base/bytes.h"
 #include "store/keys.h"
-#include "store/map_backing.h"
 #include "store/record_codec.h"
 
 namespace kvfs::store {
@@ -21,15 +19,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxAttempts = 64;
 constexpr size_t kGrowStepCap = size_t{4} << 30;
-// With the writable map the whole map is allocated on disk, so it starts small; and
-// near a full disk it grows by as little as this rather than not at all.
-constexpr size_t kWriteMapInitialSize = size_t{16} << 20;
-constexpr size_t kWriteMapMinGrowStep = size_t{1} << 20;
-
-size_t RoundUpToMiB(uint64_t bytes) {
-  constexpr uint64_t kMiB = uint64_t{1} << 20;
-  return static_cast<size_t>((bytes + kMiB - 1) / kMiB * kMiB);
-}
 
 uint64_t RandomNodeId() {
   uint64_t id = 0;
@@ -79,25 +68,8 @@ Status Store::OpenEnv(bool create) {
   int rc = mdb_env_create(&env_);
   if (rc != MDB_SUCCESS) return lmdb::FromRc(rc, "create LMDB environment");
   mdb_env_set_maxdbs(env_, lmdb::kMaxTables);
-  size_t map_size = options_.initial_map_size;
+  mdb_env_set_mapsize(env_, options_.initial_map_size);
   unsigned flags = MDB_NOTLS;
-  if (options_.write_map && !options_.read_only && !create) {
-    // LMDB truncates the file to the map size when it maps it writably: never below
-    // the file's size, so no block another process may be writing is cut off.
-    struct stat st {};
-    const uint64_t file_size = stat(DataPath().c_str(), &st) == 0 ? st.st_size : 0;
-    map_size = RoundUpToMiB(std::max<uint64_t>(kWriteMapInitialSize, file_size));
-    if (!OverwritesInPlace(StoreDbDir(dir_))) {
-      write_map_refusal_ = "its filesystem may need new blocks to overwrite old ones";
-    } else if (Status st = AllocateFile(DataPath(), map_size); !st.ok()) {
-      write_map_refusal_ = st.message();
-    } else {
-      write_map_ = true;
-      backed_bytes_ = map_size;
-      flags |= MDB_WRITEMAP;
-    }
-  }
-  mdb_env_set_mapsize(env_, map_size);
   if (options_.no_sync) flags |= MDB_NOSYNC;
   if (options_.read_only && !create) flags |= MDB_RDONLY;
   rc = mdb_env_open(env_, StoreDbDir(dir_).c_str(), flags, 0600);
@@ -247,7 +219,6 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
       continue;
     }
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "begin write transaction"));
-    if (write_map_) KVFS_RETURN_IF_ERROR(BackTheMap());
     WriteTxn w(txn.get(), tables_, node_id_, options_.clock_ms);
     Status st = fn(w);
     if (st.ok()) st = w.Finish();
@@ -268,18 +239,7 @@ Status Store::Grow() {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   const size_t old_size = info.me_mapsize;
-  size_t step = std::min(old_size, kGrowStepCap);
-  if (write_map_) {
-    // Allocate the new part of the map before LMDB maps it; near a full disk, take
-    // what is left rather than fail while there is room for a smaller step.
-    Status allocated = AllocateFile(DataPath(), old_size + step);
-    while (!allocated.ok() && allocated.code() == Code::kNoSpace && step > kWriteMapMinGrowStep) {
-      step /= 2;
-      allocated = AllocateFile(DataPath(), old_size + step);
-    }
-    KVFS_RETURN_IF_ERROR(allocated);
-    backed_bytes_ = old_size + step;
-  }
+  const size_t step = std::min(old_size, kGrowStepCap);
   int rc = mdb_env_set_mapsize(env_, old_size + step);
   if (rc != MDB_SUCCESS) {
     return Status(Code::kNoSpace, "cannot grow the store map past " + std::to_string(old_size) +
@@ -290,20 +250,8 @@ Status Store::Grow() {
 
 Status Store::AdoptForeignResize() {
   std::unique_lock lock(resize_mu_);
-  // With the writable map, the part another process added has no blocks yet;
-  // BackTheMap allocates them before the next write transaction.
   return lmdb::FromRc(mdb_env_set_mapsize(env_, 0), "adopt the new map size");
 }
-
-Status Store::BackTheMap() {
-  const size_t size = map_size();
-  if (backed_bytes_.load() >= size) return Status::Ok();
-  KVFS_RETURN_IF_ERROR(AllocateFile(DataPath(), size));
-  backed_bytes_ = size;
-  return Status::Ok();
-}
-
-std::string Store::DataPath() const { return StoreDbDir(dir_) + "/data.mdb"; }
 
 Status Store::Sync() {
   std::shared_lock lock(resize_mu_);

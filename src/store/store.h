@@ -9,7 +9,6 @@
 // runs the function again, so the function must only write to its captures (it may
 // run more than once; only the last run's effects are committed).
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,10 +33,6 @@ struct StoreOptions {
   // Commit without fsync; Sync() makes everything committed so far durable. The
   // mount daemon uses this so only fsync(2) pays for a disk flush.
   bool no_sync = false;
-  // Write commits through LMDB's writable map when every block of the map can be
-  // allocated first (store/map_backing.h); otherwise, or when read-only, LMDB
-  // writes pages with pwrite. The mount daemon uses it.
-  bool write_map = false;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
 };
@@ -64,10 +59,6 @@ class Store {
   const std::string& dir() const { return dir_; }
   uint64_t node_id() const { return node_id_; }
   size_t map_size() const;
-  // Whether commits go through the writable map (options.write_map was honoured), and
-  // if not, why.
-  bool writes_through_map() const { return write_map_; }
-  const std::string& write_map_refusal() const { return write_map_refusal_; }
   const StoreOptions& options() const { return options_; }
 
  private:
@@ -76,10 +67,6 @@ class Store {
   Status LoadMeta();
   Status Grow();
   Status AdoptForeignResize();
-  // With the writable map: allocates disk blocks for all of the map before any write
-  // transaction may touch it. kNoSpace when the disk cannot hold the map.
-  Status BackTheMap();
-  std::string DataPath() const;
   int BeginTxn(unsigned flags, lmdb::Txn* out);
 
   std::string dir_;
@@ -90,10 +77,6 @@ class Store {
   MDB_env* env_ = nullptr;
   Tables tables_;
   uint64_t node_id_ = 0;
-  bool write_map_ = false;
-  std::string write_map_refusal_;
-  // Bytes of data.mdb known to have disk blocks (writable map only).
-  std::atomic<uint64_t> backed_bytes_{0};
   // Readers and writers hold it shared; resizing the map holds it exclusively,
   // because mdb_env_set_mapsize needs no live transaction in this process.
   mutable std::shared_mutex resize_mu_;

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <set>
 
-#include "store/map_backing.h"
 #include "store/txn.h"
 #include "store_test_util.h"
 
@@ -146,17 +145,12 @@ TEST(StoreMultiprocessTest, ConcurrentWritersAllLand) {
   EXPECT_TRUE(v.ok()) << v.message();
 }
 
-// One process writes 24 MiB, growing the map, while another writes small files and
-// reads all of it. `writer_map`: the small writer writes through the writable map, as
-// the mount does, while the grower (the CLI) uses pwrite.
-void GrowWhileAnotherWrites(bool writer_map) {
+TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
   TempDir tmp;
   const std::string dir = tmp.Sub("s");
   StoreOptions small;
   small.initial_map_size = kMiB;
   ASSERT_TRUE(Store::Create(dir, small).ok());
-  StoreOptions writer_options = small;
-  writer_options.write_map = writer_map;
   constexpr int kBig = 24;     // 24 MiB from the grower
   constexpr int kSmall = 400;  // small files from the other writer
   std::vector<std::function<bool()>> bodies;
@@ -172,13 +166,9 @@ void GrowWhileAnotherWrites(bool writer_map) {
     }
     return true;
   });
-  bodies.push_back([dir, writer_options] {
-    auto store = Store::Open(dir, writer_options);
+  bodies.push_back([dir, small] {
+    auto store = Store::Open(dir, small);
     if (!Check(store.status(), "open writer")) return false;
-    if (writer_options.write_map && !(*store)->writes_through_map() &&
-        OverwritesInPlace(dir)) {
-      return Check(Status(Code::kIo, (*store)->write_map_refusal()), "writable map");
-    }
     for (int i = 0; i < kSmall; ++i) {
       Status st = (*store)->Update([&](WriteTxn& w) {
         KVFS_ASSIGN_OR_RETURN(Inode f, w.Create(kRootIno, "small" + std::to_string(i), {}));
@@ -225,14 +215,6 @@ void GrowWhileAnotherWrites(bool writer_map) {
     return Status::Ok();
   });
   EXPECT_TRUE(v.ok()) << v.message();
-}
-
-TEST(StoreMultiprocessTest, OneProcessGrowsTheMapWhileAnotherWrites) {
-  GrowWhileAnotherWrites(false);
-}
-
-TEST(StoreMultiprocessTest, PwriteGrowsTheMapWhileAWritableMapWrites) {
-  GrowWhileAnotherWrites(true);
 }
 
 // The mount keeps its store open while the CLI writes: the mount must see the CLI's
