@@ -264,7 +264,10 @@ int Serve(const MountConfig& config, Startup& startup) {
   if (!opts.peers.empty() || !opts.listen.empty()) {
     if (config.sync_runner) {
       replication = std::make_unique<std::jthread>(
-          [&](std::stop_token stop) { config.sync_runner(*store, opts, stop); });
+          [&](std::stop_token stop) {
+            config.sync_runner(
+                *store, opts, [&fs](uint64_t ino) { return fs.split_writes().Held(ino); }, stop);
+          });
     } else {
       spdlog::warn(
           "peer=/listen= given, but sync not configured in this build; "

@@ -27,8 +27,11 @@ namespace kvfs::fs {
 // tools merge STORE/kvfs.conf into them first). It logs its own errors (the mount
 // is already up). Changes it applies to `store` reach the kernel through the feed
 // watcher.
-using SyncRunner =
-    std::function<void(store::Store& store, const MountOptions& options, std::stop_token stop)>;
+// `hold_back(ino)`: the file is between the pieces of one write(2) (SplitWrites);
+// the sync sender waits before sending it.
+using SyncRunner = std::function<void(store::Store& store, const MountOptions& options,
+                                      std::function<bool(uint64_t ino)> hold_back,
+                                      std::stop_token stop)>;
 
 struct MountConfig {
   std::string store_dir;   // relative paths are made absolute before forking

@@ -20,6 +20,7 @@
 #include "fs/fuse_api.h"
 #include "fs/node_table.h"
 #include "fs/own_seqs.h"
+#include "fs/split_writes.h"
 #include "store/store.h"
 
 namespace kvfs::fs {
@@ -47,6 +48,7 @@ class Filesystem {
   store::Store& store() { return store_; }
   NodeTable& nodes() { return nodes_; }
   OwnSeqs& own_seqs() { return own_; }
+  SplitWrites& split_writes() { return split_writes_; }
   const FsConfig& config() const { return config_; }
 
   // One read transaction.
@@ -99,6 +101,7 @@ class Filesystem {
   const FsConfig config_;
   NodeTable nodes_;
   OwnSeqs own_;
+  SplitWrites split_writes_;
   std::atomic<bool> dirty_{false};
   std::mutex purge_mu_;
   std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_

@@ -171,7 +171,13 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
            fuse_file_info* fi) {
   Guarded(req, "write", [&](Reply& r) {
     const bool append = (fi->fh & kHandleAppend) && !fi->writepage;
+    // Pieces of one write(2) (see SplitWrites); the writeback cache's page flushes
+    // are not write(2)s, and no piece of them is a state worth waiting for.
+    const bool piece = !r.fs().config().writeback_cache && !fi->writepage && off >= 0;
+    SplitWrites& split = r.fs().split_writes();
+    if (piece) split.BeforeWrite(ino, static_cast<uint64_t>(off), size);
     Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off, append);
+    if (piece) split.AfterWrite(ino, static_cast<uint64_t>(off), size);
     if (!st.ok()) return r.Err(st);
     r.Write(size);
   });
@@ -180,6 +186,7 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
 // Valid replies: fuse_reply_err
 void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
   Guarded(req, "release", [&](Reply& r) {
+    r.fs().split_writes().Released(ino);
     const bool purge = r.fs().nodes().Release(ino);
     r.Ok();
     if (purge) r.fs().PurgeIfDeleted(ino);

@@ -27,11 +27,15 @@ Result<std::vector<OutgoingObject>> Outbox::Next(uint64_t after_seq, size_t max_
 
 Result<std::vector<OutgoingObject>> Outbox::Next(uint64_t after_seq, size_t max_objects,
                                                  const std::function<bool(uint64_t)>& skip,
-                                                 uint64_t* scanned_upto) {
+                                                 uint64_t* scanned_upto,
+                                                 const std::function<bool(uint64_t ino)>& hold) {
   std::vector<OutgoingObject> out;
   KVFS_RETURN_IF_ERROR(store_.View([&](store::ReadTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(auto changes, t.ChangesSince(after_seq, max_objects));
     for (const store::Change& c : changes) {
+      // Stop before a held file: the feed is read in order, and the peer's cursor
+      // must not pass an entry that was not sent.
+      if (hold && hold(c.ino)) break;
       *scanned_upto = c.seq;
       if (skip && skip(c.seq)) continue;
       OutgoingObject obj;

@@ -40,10 +40,12 @@ class Outbox {
   Result<std::vector<OutgoingObject>> Next(uint64_t after_seq, size_t max_objects);
   // The same, leaving out (unread) the feed entries for which `skip(seq)` is true;
   // skipped entries count towards `max_objects`. `*scanned_upto` becomes the last seq
-  // looked at (unchanged when the feed has nothing after `after_seq`).
+  // looked at (unchanged when the feed has nothing after `after_seq`). Reading stops
+  // before the first entry whose file `hold(ino)` holds back.
   Result<std::vector<OutgoingObject>> Next(uint64_t after_seq, size_t max_objects,
                                            const std::function<bool(uint64_t seq)>& skip,
-                                           uint64_t* scanned_upto);
+                                           uint64_t* scanned_upto,
+                                           const std::function<bool(uint64_t ino)>& hold = {});
   // The bytes of chunk `index` of `oid`, if it still has that stamp.
   Result<std::string> ReadChunk(const ObjectId& oid, uint64_t index, const HlcStamp& stamp);
   Result<uint64_t> LastSeq();

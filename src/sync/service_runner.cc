@@ -27,12 +27,14 @@ Status MergeStoreConfig(const std::string& store_dir, std::vector<std::string>* 
 
 Status RunSyncService(store::Store& store, const std::vector<std::string>& peers,
                       const std::string& listen, std::stop_token stop,
-                      std::function<void()> on_store_changed) {
+                      std::function<void()> on_store_changed,
+                      std::function<bool(uint64_t ino)> hold_back) {
   KVFS_ASSIGN_OR_RETURN(crypto::StoreKey key, crypto::ReadStoreKeyFile(StoreKeyFile(store.dir())));
   SyncServiceOptions options;
   options.peers = peers;
   options.listen = listen;
   options.on_store_changed = std::move(on_store_changed);
+  options.session.hold_back = std::move(hold_back);
   SyncService service(store, key, options);
   KVFS_RETURN_IF_ERROR(service.Start());
   spdlog::info("sync: node {:016x}, key {}, {} peer(s){}", store.node_id(),

@@ -25,8 +25,10 @@ Status MergeStoreConfig(const std::string& store_dir, std::vector<std::string>* 
 // runs it until `stop`. Errors are returned before anything runs (no key, a bad
 // address, a port in use); once started, connection trouble is only logged.
 // `on_store_changed`: see SyncServiceOptions.
+// `hold_back`: see SessionOptions::hold_back.
 Status RunSyncService(store::Store& store, const std::vector<std::string>& peers,
                       const std::string& listen, std::stop_token stop,
-                      std::function<void()> on_store_changed = {});
+                      std::function<void()> on_store_changed = {},
+                      std::function<bool(uint64_t ino)> hold_back = {});
 
 }  // namespace kvfs::sync

@@ -416,8 +416,8 @@ Status Session::SenderLoop() {
     KVFS_RETURN_IF_ERROR(FlushControl());
     if (batch.empty()) {
       const uint64_t before = scanned_upto;
-      KVFS_ASSIGN_OR_RETURN(auto next,
-                            outbox_.Next(scanned_upto, options_.batch_size, skip, &scanned_upto));
+      KVFS_ASSIGN_OR_RETURN(auto next, outbox_.Next(scanned_upto, options_.batch_size, skip,
+                                                    &scanned_upto, options_.hold_back));
       for (auto& obj : next) batch.push_back(std::move(obj));
       {
         std::lock_guard lock(mu_);

@@ -85,6 +85,10 @@ struct SessionOptions {
   std::function<Status(uint64_t peer_node)> on_peer;
   // Called after an apply that changed the store (to wake sessions with other peers).
   std::function<void()> on_applied;
+  // A file for which it returns true is not sent yet: the sender stops before its
+  // feed entry and looks again after poll_interval. The mount holds back a file
+  // between the pieces of one write(2) (fs/split_writes.h). Empty: nothing is held.
+  std::function<bool(uint64_t ino)> hold_back;
 };
 
 // A copy of a session's counters (see SessionStats).

@@ -44,10 +44,10 @@ inline Status AttachSyncToMount(fs::MountConfig* config) {
   KVFS_RETURN_IF_ERROR(
       sync::MergeStoreConfig(config->store_dir, &config->options.peers, &config->options.listen));
   config->sync_runner = [](store::Store& store, const fs::MountOptions& options,
-                           std::stop_token stop) {
+                           std::function<bool(uint64_t)> hold_back, std::stop_token stop) {
     const std::string dir = store.dir();
     Status st = sync::RunSyncService(store, options.peers, options.listen, stop,
-                                     [dir] { NudgeMounts(dir); });
+                                     [dir] { NudgeMounts(dir); }, std::move(hold_back));
     if (!st.ok()) spdlog::error("sync: {}; the mount runs without sync", st.message());
   };
   return Status::Ok();
