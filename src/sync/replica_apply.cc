@@ -173,12 +173,15 @@ Result<ApplyResult> ApplyObject(WriteTxn& t, const ObjectState& remote,
   }
   const ObjectState& ms = m.state;
 
-  // Every parent of a live name must be known here; otherwise wait for it.
+  // Every parent must be known here; otherwise wait for it. Also for a tombstone:
+  // it keeps its last name, which a create inside it (on a peer the delete did not
+  // reach) brings back, so a tombstone without its name would come back as a live
+  // directory that nothing names, hiding what was created in it. A peer's feed lists
+  // the tombstones of `rm -r` children before their directories'.
   std::vector<std::pair<Ino, std::string>> wanted;
   for (const RemoteLink& l : ms.links) {
     KVFS_ASSIGN_OR_RETURN(std::optional<Ino> parent, FindIno(t, l.parent));
     if (!parent) {
-      if (ms.IsDeleted()) continue;
       KVFS_RETURN_IF_ERROR(Park(t, remote, remote_chunks));
       result.parked = true;
       return result;
