@@ -18,17 +18,12 @@ namespace kvfs::sync {
 namespace {
 
 using testing::MakeStore;
+using testing::Feed;
 using testing::Pump;
 using testing::Scratch;
 using testing::Snapshot;
 using testing::Tree;
 using testing::WriteFile;
-
-std::vector<OutgoingObject> Feed(store::Store& s) {
-  auto all = Outbox(s).Next(0, 1000);
-  EXPECT_TRUE(all.ok()) << all.status().message();
-  return all.ok() ? std::move(all).value() : std::vector<OutgoingObject>{};
-}
 
 TEST(DeletedParentTest, AFileCreatedInADirectoryDeletedElsewhereKeepsItsPath) {
   Scratch dir;

@@ -19,6 +19,7 @@ namespace kvfs::sync {
 namespace {
 
 using testing::MakeStore;
+using testing::Feed;
 using testing::Pump;
 using testing::SyncUntilQuiet;
 using testing::Scratch;
@@ -34,12 +35,6 @@ HlcStamp NameStamp(store::Store& s, const std::string& path) {
                  return Status::Ok();
                }).ok());
   return stamp;
-}
-
-std::vector<OutgoingObject> Feed(store::Store& s) {
-  auto all = Outbox(s).Next(0, 1000);
-  EXPECT_TRUE(all.ok()) << all.status().message();
-  return all.ok() ? std::move(all).value() : std::vector<OutgoingObject>{};
 }
 
 std::string Describe(const Tree& tree) {

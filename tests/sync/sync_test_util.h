@@ -22,6 +22,7 @@
 #include "crypto/store_key.h"
 #include "store/store.h"
 #include "sync/batch.h"
+#include "sync/exchange.h"
 #include "sync/messages.h"
 #include "sync/socket.h"
 
@@ -107,6 +108,13 @@ inline Result<std::string> ReadFile(Store& s, const std::string& path) {
   });
   if (!st.ok()) return st;
   return out;
+}
+
+// Everything in the feed of `s` (up to 1,000 objects), as a session would send it.
+inline std::vector<OutgoingObject> Feed(Store& s) {
+  auto all = Outbox(s).Next(0, 1000);
+  EXPECT_TRUE(all.ok()) << all.status().message();
+  return all.ok() ? std::move(all).value() : std::vector<OutgoingObject>{};
 }
 
 inline uint64_t LastSeq(Store& s) {
