@@ -5,6 +5,7 @@
 // exit code in the CLI) and a human message that says what was wrong and what to do.
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -79,6 +80,12 @@ class [[nodiscard]] Status {
   Code code_ = Code::kOk;
   std::string message_;
 };
+
+// kIo "what: <strerror(err)>" for a failed system call (errno by default: call it
+// before anything else can change errno).
+inline Status IoError(const std::string& what, int err = errno) {
+  return Status(Code::kIo, what + ": " + std::strerror(err));
+}
 
 template <typename T>
 class [[nodiscard]] Result {

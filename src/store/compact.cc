@@ -17,10 +17,6 @@
 namespace kvfs::store {
 namespace {
 
-Status Errno(const std::string& what) {
-  return Status(Code::kIo, what + ": " + std::strerror(errno));
-}
-
 // A read-only LMDB environment on db/, closed on every path out.
 class ReadOnlyEnv {
  public:
@@ -67,7 +63,7 @@ Result<uint64_t> FreeListPages(MDB_env* env) {
 
 Status SyncDir(const std::string& dir) {
   ScopedFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || fsync(fd.get()) != 0) return Errno("sync " + dir);
+  if (fd.get() < 0 || fsync(fd.get()) != 0) return IoError("sync " + dir);
   return Status::Ok();
 }
 
@@ -78,18 +74,18 @@ Status CopyAndSwap(ReadOnlyEnv& env, const std::string& db_dir) {
   const std::string tmp = db_dir + "/data.mdb.compact";
   unlink(tmp.c_str());  // left by a crash during an earlier compaction
   ScopedFd out(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (out.get() < 0) return Errno("create " + tmp);
+  if (out.get() < 0) return IoError("create " + tmp);
   Status st = lmdb::FromRc(mdb_env_copyfd2(env.get(), out.get(), MDB_CP_COMPACT),
                            "write the compacted copy " + tmp);
-  if (st.ok() && fsync(out.get()) != 0) st = Errno("sync " + tmp);
-  if (st.ok() && out.Close() != 0) st = Errno("close " + tmp);
+  if (st.ok() && fsync(out.get()) != 0) st = IoError("sync " + tmp);
+  if (st.ok() && out.Close() != 0) st = IoError("close " + tmp);
   if (!st.ok()) {
     unlink(tmp.c_str());
     return st;
   }
   env.Close();
   if (rename(tmp.c_str(), data.c_str()) != 0) {
-    Status failed = Errno("replace " + data + " with its compacted copy");
+    Status failed = IoError("replace " + data + " with its compacted copy");
     unlink(tmp.c_str());
     return failed;
   }
@@ -101,7 +97,7 @@ Status CopyAndSwap(ReadOnlyEnv& env, const std::string& db_dir) {
 
 Result<uint64_t> FileSize(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return Errno("stat " + path);
+  if (stat(path.c_str(), &st) != 0) return IoError("stat " + path);
   return static_cast<uint64_t>(st.st_size);
 }
 
@@ -116,10 +112,10 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
   const std::string db_dir = StoreDbDir(store_dir);
   const std::string lock_path = StoreOpenLockPath(store_dir);
   ScopedFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.get() < 0) return Errno("open " + lock_path);
+  if (lock.get() < 0) return IoError("open " + lock_path);
   CompactReport report;
   if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return Errno("lock " + lock_path);
+    if (errno != EWOULDBLOCK) return IoError("lock " + lock_path);
     report.skipped = "another kvfs process has the store open";
     return report;
   }
@@ -163,7 +159,7 @@ Result<StoreOpenLock> StoreOpenLock::Shared(const std::string& store_dir) {
   if (fd.get() < 0) fd = ScopedFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return StoreOpenLock();  // a read-only disk: nothing can compact it either
   while (flock(fd.get(), LOCK_SH) != 0) {
-    if (errno != EINTR) return Errno("lock " + path);
+    if (errno != EINTR) return IoError("lock " + path);
   }
   return StoreOpenLock(std::move(fd));
 }

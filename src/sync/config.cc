@@ -38,10 +38,6 @@ std::string Unquote(std::string_view v) {
   return std::string(v);
 }
 
-Status Errno(const std::string& what, const std::string& path) {
-  return Status(Code::kIo, what + " " + path + ": " + std::strerror(errno));
-}
-
 }  // namespace
 
 std::string ConfigPath(const std::string& store_dir) { return store_dir + "/kvfs.conf"; }
@@ -50,7 +46,7 @@ Result<ConfigFile> ConfigFile::Load(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return ConfigFile();
-    return Errno("cannot read", path);
+    return IoError("cannot read " + path);
   }
   std::string text;
   char buf[4096];
@@ -58,7 +54,7 @@ Result<ConfigFile> ConfigFile::Load(const std::string& path) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      Status st = Errno("cannot read", path);
+      Status st = IoError("cannot read " + path);
       ::close(fd);
       return st;
     }
@@ -144,14 +140,14 @@ std::string ConfigFile::Text() const {
 Status ConfigFile::Save(const std::string& path) const {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", tmp);
+  if (fd < 0) return IoError("cannot create " + tmp);
   const std::string text = Text();
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      Status st = Errno("cannot write", tmp);
+      Status st = IoError("cannot write " + tmp);
       ::close(fd);
       ::unlink(tmp.c_str());
       return st;
@@ -160,12 +156,12 @@ Status ConfigFile::Save(const std::string& path) const {
   }
   const bool synced = ::fsync(fd) == 0;
   if (!(::close(fd) == 0 && synced)) {
-    Status st = Errno("cannot write", tmp);
+    Status st = IoError("cannot write " + tmp);
     ::unlink(tmp.c_str());
     return st;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status st = Errno("cannot replace", path);
+    Status st = IoError("cannot replace " + path);
     ::unlink(tmp.c_str());
     return st;
   }
