@@ -21,9 +21,6 @@ constexpr std::size_t kBase64Chars = kStoreKeyTextSize - kStoreKeyPrefix.size();
 constexpr std::size_t kMaxKeyFileSize = 256;
 constexpr std::string_view kFingerprintDomain = "kvfs store key fingerprint v1";
 
-Status SysError(std::string_view what, const std::string& path, int err) {
-  return Status(Code::kIo, std::string(what) + " " + path + ": " + std::strerror(err));
-}
 
 bool IsBase64UrlChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -42,7 +39,7 @@ Status WriteAll(int fd, const char* data, std::size_t size, const std::string& p
     ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return SysError("cannot write", path, errno);
+      return IoError("cannot write " + path);
     }
     data += n;
     size -= static_cast<std::size_t>(n);
@@ -53,8 +50,8 @@ Status WriteAll(int fd, const char* data, std::size_t size, const std::string& p
 // Makes the rename itself durable, not just the file contents.
 Status FsyncDir(const std::string& dir) {
   ScopedFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return SysError("cannot open directory", dir, errno);
-  if (::fsync(fd.get()) != 0) return SysError("cannot fsync directory", dir, errno);
+  if (fd.get() < 0) return IoError("cannot open directory " + dir);
+  if (::fsync(fd.get()) != 0) return IoError("cannot fsync directory " + dir);
   return Status::Ok();
 }
 
@@ -67,12 +64,12 @@ Status RenameNoReplace(const std::string& tmp, const std::string& path) {
   }
   int err = errno;
   if (err == EEXIST) return Status(Code::kExists, "key file " + path + " already exists");
-  if (err != EINVAL && err != ENOSYS) return SysError("cannot rename into", path, err);
+  if (err != EINVAL && err != ENOSYS) return IoError("cannot rename into " + path, err);
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     return Status(Code::kExists, "key file " + path + " already exists");
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return SysError("cannot rename into", path, errno);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot rename into " + path);
   return Status::Ok();
 }
 
@@ -185,20 +182,20 @@ Status WriteStoreKeyFile(const std::string& path, const StoreKey& key, Overwrite
   if (raw_fd < 0) {
     int err = errno;
     sodium_memzero(text.data(), text.size());
-    return SysError("cannot create", tmp, err);
+    return IoError("cannot create " + tmp, err);
   }
   ScopedFd fd(raw_fd);
   Status st_write = Status::Ok();
   // The umask may have cleared owner bits from 0600; the mode must be exactly 0600.
-  if (::fchmod(fd.get(), 0600) != 0) st_write = SysError("cannot chmod", tmp, errno);
+  if (::fchmod(fd.get(), 0600) != 0) st_write = IoError("cannot chmod " + tmp);
   if (st_write.ok()) st_write = WriteAll(fd.get(), text.data(), text.size(), tmp);
   sodium_memzero(text.data(), text.size());
-  if (st_write.ok() && ::fsync(fd.get()) != 0) st_write = SysError("cannot fsync", tmp, errno);
-  if (fd.Close() != 0 && st_write.ok()) st_write = SysError("cannot close", tmp, errno);
+  if (st_write.ok() && ::fsync(fd.get()) != 0) st_write = IoError("cannot fsync " + tmp);
+  if (fd.Close() != 0 && st_write.ok()) st_write = IoError("cannot close " + tmp);
   if (st_write.ok()) {
     if (overwrite == Overwrite::kYes) {
       if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        st_write = SysError("cannot rename into", path, errno);
+        st_write = IoError("cannot rename into " + path);
       }
     } else {
       st_write = RenameNoReplace(tmp, path);
@@ -223,10 +220,10 @@ Result<StoreKey> ReadStoreKeyFile(const std::string& path) {
     }
     if (err == EACCES)
       return Status(Code::kAccess, "cannot read key file " + path + ": " + std::strerror(err));
-    return SysError("cannot open key file", path, err);
+    return IoError("cannot open key file " + path, err);
   }
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return SysError("cannot stat key file", path, errno);
+  if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat key file " + path);
   if (!S_ISREG(st.st_mode)) {
     return Status(Code::kInvalid, "key file " + path + " is not a regular file");
   }
@@ -246,7 +243,7 @@ Result<StoreKey> ReadStoreKeyFile(const std::string& path) {
       if (errno == EINTR) continue;
       int err = errno;
       sodium_memzero(buf, sizeof buf);
-      return SysError("cannot read key file", path, err);
+      return IoError("cannot read key file " + path, err);
     }
     if (n == 0) break;
     len += static_cast<std::size_t>(n);

@@ -146,7 +146,7 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
     } else {
       const std::string dir = std::filesystem::path(log_path).parent_path();
       if (!dir.empty() && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        return Status(Code::kIo, "cannot create " + dir + ": " + std::strerror(errno));
+        return IoError("cannot create " + dir);
       }
       logger = std::make_shared<spdlog::logger>(
           "kvfs-mount", std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_path));

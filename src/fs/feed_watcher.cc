@@ -49,7 +49,7 @@ Status FeedWatcher::Start() {
   if (!st.ok()) return st;
   const std::string run_dir = MountRunDir(store_dir_);
   if (mkdir(run_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status(Code::kIo, "cannot create " + run_dir + ": " + std::strerror(errno));
+    return IoError("cannot create " + run_dir);
   }
   RemoveStaleSockets(store_dir_);
   socket_path_ = MountSocketPath(store_dir_, getpid());

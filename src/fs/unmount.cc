@@ -57,7 +57,7 @@ std::string NormalPath(const std::string& path) {
 
 Status RunFusermount(const std::string& mountpoint) {
   const pid_t pid = fork();
-  if (pid < 0) return Status(Code::kIo, std::string("cannot fork: ") + std::strerror(errno));
+  if (pid < 0) return IoError("cannot fork");
   if (pid == 0) {
     execlp("fusermount3", "fusermount3", "-u", "--", mountpoint.c_str(), nullptr);
     _exit(127);
@@ -119,7 +119,7 @@ Status Unmount(const std::string& mountpoint) {
                                    "close them, or detach it with: umount -l " +
                                    path);
   }
-  return Status(Code::kIo, "cannot unmount " + path + ": " + std::strerror(errno));
+  return IoError("cannot unmount " + path);
 }
 
 }  // namespace kvfs::fs

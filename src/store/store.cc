@@ -97,7 +97,7 @@ Status Store::Create(const std::string& dir, const StoreOptions& options) {
     return Status(Code::kIo, "cannot create " + dir + ": " + ec.message());
   }
   if (chmod(dir.c_str(), 0700) != 0 || mkdir(StoreDbDir(dir).c_str(), 0700) != 0) {
-    return Status(Code::kIo, "cannot prepare " + dir + ": " + std::strerror(errno));
+    return IoError("cannot prepare " + dir);
   }
   Store store(dir, options);
   store.options_.read_only = false;

@@ -163,7 +163,7 @@ Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout, std
     Socket sock(
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!sock.valid()) {
-      last = IoError("cannot create a socket", errno);
+      last = IoError("cannot create a socket");
       continue;
     }
     int rc;
@@ -171,7 +171,7 @@ Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout, std
       rc = ::connect(sock.fd(), ai->ai_addr, ai->ai_addrlen);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0 && errno != EINPROGRESS) {
-      last = IoError("cannot connect to " + target.ToString(), errno);
+      last = IoError("cannot connect to " + target.ToString());
       continue;
     }
     if (rc != 0) {
@@ -187,7 +187,7 @@ Result<Socket> Socket::Connect(const HostPort& target, milliseconds timeout, std
         last = ready == 0 ? Status(Code::kBusy, "connecting to " + target.ToString() +
                                                     " timed out after " +
                                                     std::to_string(timeout.count()) + " ms")
-                          : IoError("cannot connect to " + target.ToString(), errno);
+                          : IoError("cannot connect to " + target.ToString());
         continue;
       }
       int err = 0;
@@ -216,9 +216,9 @@ Result<size_t> Socket::ReadSome(char* buf, size_t n, milliseconds timeout) {
     const ssize_t got = ::recv(fd_, buf, n, 0);
     if (got >= 0) return static_cast<size_t>(got);
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("read failed", errno);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return IoError("read failed");
     const int ready = WaitFor(fd_, POLLIN, timeout);
-    if (ready < 0) return IoError("poll failed", errno);
+    if (ready < 0) return IoError("poll failed");
     if (ready == 0) return Status(Code::kBusy, "read timed out");
   }
 }
@@ -250,13 +250,13 @@ Status Socket::WriteAll(std::string_view data, milliseconds timeout, std::stop_t
       continue;
     }
     if (put < 0 && errno == EINTR) continue;
-    if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return IoError("write failed", errno);
+    if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return IoError("write failed");
     const auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - last_progress);
     if (waited >= timeout) {
       return Status(Code::kBusy, "peer took no data for " + std::to_string(waited.count()) + " ms");
     }
     if (WaitFor(fd_, POLLOUT, std::min(kStopSlice, timeout - waited)) < 0) {
-      return IoError("poll failed", errno);
+      return IoError("poll failed");
     }
   }
   return Status::Ok();
@@ -291,17 +291,17 @@ Result<Listener> Listener::Listen(const HostPort& addr, int backlog) {
     l.fd_ =
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (l.fd_ < 0) {
-      last = IoError("cannot create a socket", errno);
+      last = IoError("cannot create a socket");
       continue;
     }
     const int one = 1;
     setsockopt(l.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(l.fd_, ai->ai_addr, ai->ai_addrlen) != 0) {
-      last = IoError("cannot listen on " + addr.ToString(), errno);
+      last = IoError("cannot listen on " + addr.ToString());
       continue;
     }
     if (::listen(l.fd_, backlog) != 0) {
-      last = IoError("cannot listen on " + addr.ToString(), errno);
+      last = IoError("cannot listen on " + addr.ToString());
       continue;
     }
     sockaddr_storage ss{};
@@ -320,7 +320,7 @@ Result<Listener> Listener::Listen(const HostPort& addr, int backlog) {
 
 Result<std::optional<Socket>> Listener::Accept(milliseconds timeout) {
   const int ready = WaitFor(fd_, POLLIN, timeout);
-  if (ready < 0) return IoError("poll failed", errno);
+  if (ready < 0) return IoError("poll failed");
   if (ready == 0) return std::optional<Socket>();
   const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
@@ -334,7 +334,7 @@ Result<std::optional<Socket>> Listener::Accept(milliseconds timeout) {
       poll(nullptr, 0, static_cast<int>(kStopSlice.count()));
       return std::optional<Socket>();
     }
-    return IoError("accept failed", errno);
+    return IoError("accept failed");
   }
   SetOptions(fd);
   return std::optional<Socket>(Socket(fd));
