@@ -28,13 +28,7 @@ using testing::Tree;
 using testing::WriteFile;
 
 HlcStamp NameStamp(store::Store& s, const std::string& path) {
-  HlcStamp stamp;
-  EXPECT_TRUE(s.View([&](store::ReadTxn& t) -> Status {
-                 KVFS_ASSIGN_OR_RETURN(store::Inode n, t.Resolve(path));
-                 stamp = n.name_stamp;
-                 return Status::Ok();
-               }).ok());
-  return stamp;
+  return testing::InodeAt(s, path).name_stamp;
 }
 
 std::string Describe(const Tree& tree) {

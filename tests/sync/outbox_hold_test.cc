@@ -13,16 +13,6 @@ namespace {
 
 using namespace kvfs::sync::testing;
 
-Ino InoOf(Store& s, const std::string& path) {
-  Ino ino = 0;
-  EXPECT_TRUE(s.View([&](store::ReadTxn& t) -> Status {
-                 KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Resolve(path));
-                 ino = node.ino;
-                 return Status::Ok();
-               }).ok());
-  return ino;
-}
-
 std::string Name(const OutgoingObject& o) {
   return o.state.links.empty() ? std::string() : o.state.links.front().name;
 }
@@ -35,7 +25,7 @@ TEST(OutboxHoldTest, StopsBeforeAHeldFileAndSendsItOnceLetGo) {
   ASSERT_TRUE(WriteFile(*s, "b", "held: half of a write(2)").ok());
   const uint64_t b_seq = LastSeq(*s);
   ASSERT_TRUE(WriteFile(*s, "c", "after the held one").ok());
-  const Ino b = InoOf(*s, "b");
+  const Ino b = InodeAt(*s, "b").ino;
 
   Outbox outbox(*s);
   bool holding = true;

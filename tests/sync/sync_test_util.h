@@ -110,6 +110,17 @@ inline Result<std::string> ReadFile(Store& s, const std::string& path) {
   return out;
 }
 
+// The record at `path` in `s` (a default Inode, and a test failure, when missing).
+inline store::Inode InodeAt(Store& s, const std::string& path) {
+  store::Inode node;
+  EXPECT_TRUE(s.View([&](store::ReadTxn& t) -> Status {
+                 KVFS_ASSIGN_OR_RETURN(node, t.Resolve(path));
+                 return Status::Ok();
+               }).ok())
+      << path;
+  return node;
+}
+
 // Everything in the feed of `s` (up to 1,000 objects), as a session would send it.
 inline std::vector<OutgoingObject> Feed(Store& s) {
   auto all = Outbox(s).Next(0, 1000);
