@@ -96,6 +96,8 @@ class Filesystem {
   bool HasQueuedPurges();
   // Purges `ino` if it is a tombstone; false if that failed (logged).
   bool TryPurge(store::Ino ino);
+  // Brings into memory what purging `inos` will read, outside the write lock.
+  void PrefetchForPurge(const std::vector<store::Ino>& inos);
 
   store::Store& store_;
   const FsConfig config_;

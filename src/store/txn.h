@@ -47,6 +47,11 @@ class ReadTxn {
                                         size_t limit = SIZE_MAX);
   // Up to `size` bytes at `offset`, short at end of file; holes read as zeros.
   Result<std::string> Read(Ino ino, uint64_t offset, size_t size);
+  // Brings into memory the first page of each of `ino`'s first `max_chunks` content
+  // chunks, and waits for them. Deleting a chunk reads that page; a purge calls this
+  // in a read transaction first, so its write transaction does not wait on the disk
+  // while it holds the store's write lock. Returns how many chunks it brought in.
+  Result<size_t> PrefetchContent(Ino ino, size_t max_chunks);
   Result<std::string> GetXattr(Ino ino, std::string_view name);
   Result<std::vector<std::string>> ListXattrs(Ino ino);
   // The object reached by walking `path` ("a/b/c") from the root; "" is the root.

@@ -4,10 +4,17 @@
 #include "store/keys.h"
 #include "store/lmdb.h"
 #include "store/path.h"
+#include "store/prefetch.h"
 #include "store/record_codec.h"
 #include "store/txn.h"
 
 namespace kvfs::store {
+namespace {
+
+// Chunks (64 KiB each) a content read asks the kernel for ahead of its copying.
+constexpr size_t kReadAheadChunks = 64;
+
+}  // namespace
 
 Result<std::optional<std::string_view>> ReadTxn::GetRaw(MDB_dbi dbi, std::string_view key) {
   MDB_val k = lmdb::Val(key), v;
@@ -66,6 +73,13 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
   // offset + size may wrap (a caller asking for "everything": SIZE_MAX).
   const uint64_t end = offset + std::min<uint64_t>(size, node.size - offset);
   std::string out(end - offset, '\0');  // holes and short chunks stay zero
+  // First find the chunks (their bytes stay in the map), then copy them while the
+  // kernel reads the next ones: the map itself does no read-ahead (prefetch.h).
+  struct Piece {
+    uint64_t start;
+    std::string_view data;
+  };
+  std::vector<Piece> pieces;
   lmdb::Cursor cur(txn_, t_.chunks);
   if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
   for (bool more = cur.Seek(keys::ChunkKey(ino, offset / kChunkSize)); more; more = cur.Next()) {
@@ -75,12 +89,35 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
     if (chunk_start >= end) break;
     std::string_view value = cur.value();
     if (value.size() < 16) return Status(Code::kCorruption, "corrupt content chunk");
-    std::string_view data = value.substr(16);
+    pieces.push_back({chunk_start, value.substr(16)});
+  }
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (i == 0) {
+      for (size_t j = 0; j < std::min(pieces.size(), kReadAheadChunks); ++j) PrefetchPages(pieces[j].data);
+    } else if (i + kReadAheadChunks - 1 < pieces.size()) {
+      PrefetchPages(pieces[i + kReadAheadChunks - 1].data);
+    }
+    const auto& [chunk_start, data] = pieces[i];
     const uint64_t from = std::max(offset, chunk_start);
     const uint64_t to = std::min(end, chunk_start + data.size());
     if (from < to) out.replace(from - offset, to - from, data.substr(from - chunk_start, to - from));
   }
   return out;
+}
+
+Result<size_t> ReadTxn::PrefetchContent(Ino ino, size_t max_chunks) {
+  std::vector<std::string_view> values;
+  lmdb::Cursor cur(txn_, t_.chunks);
+  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  for (bool more = cur.Seek(keys::ChunkKey(ino, 0)); more && values.size() < max_chunks;
+       more = cur.Next()) {
+    if (cur.key().size() != 16 || keys::KeyIno(cur.key()) != ino) break;
+    values.push_back(cur.value());
+    // Only the first page: deleting a value reads nothing else of it.
+    PrefetchPages(cur.value().substr(0, 1));
+  }
+  for (std::string_view v : values) TouchFirstPage(v);
+  return values.size();
 }
 
 Result<std::string> ReadTxn::GetXattr(Ino ino, std::string_view name) {

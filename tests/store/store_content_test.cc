@@ -65,6 +65,37 @@ TEST_F(StoreContentTest, LargeWriteSpanningManyChunks) {
   EXPECT_EQ(*Read(ino_, 17 + 2 * kChunkSize, 5), data.substr(2 * kChunkSize, 5));
 }
 
+// A read of more chunks than it prefetches at once (64), with holes between them:
+// the copy must pick each chunk's bytes, whatever the window does.
+TEST_F(StoreContentTest, ReadLongerThanReadAheadWindow) {
+  std::string expected(150 * kChunkSize, '\0');
+  for (uint64_t c = 0; c < 150; c += (c % 7 == 3) ? 2 : 1) {  // every 7th chunk a hole
+    const std::string piece = Pattern(kChunkSize - 11, static_cast<char>(c));
+    ASSERT_TRUE(Write(ino_, c * kChunkSize + 5, piece).ok());
+    expected.replace(c * kChunkSize + 5, piece.size(), piece);
+  }
+  expected.resize(Get(ino_)->size);
+  EXPECT_EQ(ReadAll(), expected);
+  EXPECT_EQ(*Read(ino_, 70 * kChunkSize + 3, 2 * kChunkSize),
+            expected.substr(70 * kChunkSize + 3, 2 * kChunkSize));
+}
+
+TEST_F(StoreContentTest, PrefetchContentCountsOnlyThisFilesChunks) {
+  ASSERT_TRUE(Write(ino_, 0, Pattern(10 * kChunkSize + 1, 'p')).ok());  // 11 chunks
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode other, Create(kRootIno, "other"));
+  ASSERT_TRUE(Write(other.ino, 0, Pattern(3 * kChunkSize, 'q')).ok());
+  size_t all = 0, capped = 0, none = 0;
+  KVFS_ASSERT_OK(View([&](ReadTxn& r) -> Status {
+    KVFS_ASSIGN_OR_RETURN(all, r.PrefetchContent(ino_, 1000));
+    KVFS_ASSIGN_OR_RETURN(capped, r.PrefetchContent(ino_, 4));
+    KVFS_ASSIGN_OR_RETURN(none, r.PrefetchContent(other.ino + 1000, 1000));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(all, 11u);
+  EXPECT_EQ(capped, 4u);
+  EXPECT_EQ(none, 0u);
+}
+
 TEST_F(StoreContentTest, OverwriteInsideKeepsTheRest) {
   ASSERT_TRUE(Write(ino_, 0, std::string(3 * kChunkSize, 'x')).ok());
   ASSERT_TRUE(Write(ino_, kChunkSize, "yy").ok());  // chunk-aligned, shorter than the chunk
