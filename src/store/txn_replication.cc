@@ -2,6 +2,7 @@
 // not stamp anything: the sync layer writes registers it has already merged.
 #include "store/keys.h"
 #include "store/lmdb.h"
+#include "store/prefetch.h"
 #include "store/record_codec.h"
 #include "store/txn.h"
 
@@ -32,7 +33,9 @@ Result<std::optional<std::pair<HlcStamp, std::string>>> ReadTxn::ReadChunk(Ino i
   if (raw->size() < 16 || !DecodeStamp(*raw, &stamp)) {
     return Status(Code::kCorruption, "corrupt content chunk of inode " + std::to_string(ino));
   }
-  return Chunk(std::pair{stamp, std::string(raw->substr(16))});
+  const std::string_view data = raw->substr(16);
+  PrefetchPages(data);  // one read of the whole chunk, not a fault per page (prefetch.h)
+  return Chunk(std::pair{stamp, std::string(data)});
 }
 
 Result<std::optional<std::string>> ReadTxn::GetSyncValue(std::string_view key) {
