@@ -244,6 +244,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   FsConfig fs_config = config.fs;
   fs_config.read_only = opts.read_only;
   fs_config.writeback_cache = opts.writeback_cache;
+  fs_config.readdirplus = opts.readdirplus;
   Filesystem fs(*store, fs_config);
   const fuse_lowlevel_ops ops = MakeLowlevelOps();
   const std::string fuse_options = FuseOptionString(opts, config.store_dir);

@@ -37,6 +37,8 @@ struct FsConfig {
   bool read_only = false;
   // Ask for the kernel's writeback cache (see MountOptions::writeback_cache).
   bool writeback_cache = false;
+  // Let the kernel list directories with readdirplus (see MountOptions::readdirplus).
+  bool readdirplus = false;
 };
 
 class Filesystem {

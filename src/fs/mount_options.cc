@@ -104,6 +104,10 @@ Status ParseMountOptions(std::string_view opts, MountOptions* out) {
       out->writeback_cache = true;
     } else if (o == "no_writeback_cache") {
       out->writeback_cache = false;
+    } else if (o == "readdirplus") {
+      out->readdirplus = true;
+    } else if (o == "no_readdirplus") {
+      out->readdirplus = false;
     } else if (o == "default_permissions") {
       // Always on.
     } else if (key == "peer" || key == "listen") {

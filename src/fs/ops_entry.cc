@@ -1,4 +1,6 @@
 // Entry family: init, lookup, forget, getattr, setattr, readlink.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <string>
 
@@ -97,7 +99,14 @@ void Init(void* userdata, fuse_conn_info* conn) {
   if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && config.writeback_cache && !config.read_only) {
     conn->want |= FUSE_CAP_WRITEBACK_CACHE;
   }
-  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  // libfuse turns readdirplus on by default; it is on only when asked for.
+  conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+  if ((conn->capable & FUSE_CAP_READDIRPLUS) && config.readdirplus) {
+    conn->want |= FUSE_CAP_READDIRPLUS;
+  }
+  spdlog::info("kernel features: readdirplus {}, writeback cache {}",
+               (conn->want & FUSE_CAP_READDIRPLUS) ? "on" : "off",
+               (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
   // Locks stay in the kernel (see ops.h).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   conn->max_write = std::min(conn->max_write, config.max_write);

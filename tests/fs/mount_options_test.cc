@@ -24,6 +24,16 @@ TEST(MountOptionsTest, ParsesOwnOptions) {
   EXPECT_TRUE(o.passthrough.empty());
 }
 
+TEST(MountOptionsTest, ReaddirplusIsOffUnlessAskedFor) {
+  MountOptions o;
+  EXPECT_FALSE(o.readdirplus);
+  ASSERT_TRUE(ParseMountOptions("readdirplus", &o).ok());
+  EXPECT_TRUE(o.readdirplus);
+  ASSERT_TRUE(ParseMountOptions("no_readdirplus", &o).ok());
+  EXPECT_FALSE(o.readdirplus);
+  EXPECT_TRUE(o.passthrough.empty());  // neither reaches libfuse as an unknown option
+}
+
 TEST(MountOptionsTest, LaterValuesWin) {
   MountOptions o;
   EXPECT_FALSE(o.writeback_cache);

@@ -252,6 +252,9 @@ it_mount() {
   if [[ $# -gt 0 && $1 != -- ]]; then mnt=$1; shift; fi
   if [[ $# -gt 0 && $1 != -- ]]; then store=$1; shift; fi
   [[ ${1:-} != -- ]] || shift
+  # IT_MOUNT_OPTS: mount options for mounts that name none (one script run with
+  # another kernel setup, e.g. readdirplus).
+  if [[ $# -eq 0 && -n ${IT_MOUNT_OPTS:-} ]]; then set -- -o "$IT_MOUNT_OPTS"; fi
   mkdir -p "$mnt"
   IT_MOUNTS+=("$mnt")
   local logf

@@ -8,6 +8,12 @@
 it_setup
 it_mount
 
+step "the kernel lists directories with readdirplus only when asked (-o ${IT_MOUNT_OPTS:-<none>})"
+want=off
+[[ ,${IT_MOUNT_OPTS:-}, == *,readdirplus,* ]] && want=on
+got=$(grep -o 'readdirplus o[nf]*' "$STORE/log/mount.log" | tail -n 1)
+assert_eq "readdirplus $want" "$got" "what the daemon asked the kernel for (store/log/mount.log)"
+
 step "mkdir -p 20 levels deep"
 deep=$MNT
 for i in $(seq 1 20); do deep=$deep/level$i; done
