@@ -13,6 +13,8 @@ namespace {
 
 // Chunks (64 KiB each) a content read asks the kernel for ahead of its copying.
 constexpr size_t kReadAheadChunks = 64;
+// Reads of at least this many bytes also prefetch as many bytes after them.
+constexpr uint64_t kSequentialReadMin = 128 * 1024;
 
 }  // namespace
 
@@ -73,6 +75,12 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
   // offset + size may wrap (a caller asking for "everything": SIZE_MAX).
   const uint64_t end = offset + std::min<uint64_t>(size, node.size - offset);
   std::string out(end - offset, '\0');  // holes and short chunks stay zero
+  // A big read is most likely one step of a sequential one: the chunks of the same
+  // length after it are asked for too, so the disk works while the caller copies
+  // this step and asks for the next.
+  const uint64_t length = end - offset;
+  const uint64_t ahead_end =
+      length >= kSequentialReadMin ? std::min<uint64_t>(node.size, end + length) : end;
   // First find the chunks (their bytes stay in the map), then copy them while the
   // kernel reads the next ones: the map itself does no read-ahead (prefetch.h).
   struct Piece {
@@ -86,22 +94,25 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
     std::string_view key = cur.key();
     if (key.size() != 16 || keys::KeyIno(key) != ino) break;
     const uint64_t chunk_start = keys::DecodeU64(key.substr(8)) * kChunkSize;
-    if (chunk_start >= end) break;
+    if (chunk_start >= ahead_end) break;
     std::string_view value = cur.value();
     if (value.size() < 16) return Status(Code::kCorruption, "corrupt content chunk");
     pieces.push_back({chunk_start, value.substr(16)});
   }
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    if (i == 0) {
-      for (size_t j = 0; j < std::min(pieces.size(), kReadAheadChunks); ++j) PrefetchPages(pieces[j].data);
-    } else if (i + kReadAheadChunks - 1 < pieces.size()) {
-      PrefetchPages(pieces[i + kReadAheadChunks - 1].data);
+  size_t prefetched = 0;
+  auto prefetch_to = [&](size_t n) {
+    for (n = std::min(n, pieces.size()); prefetched < n; ++prefetched) {
+      PrefetchPages(pieces[prefetched].data);
     }
+  };
+  for (size_t i = 0; i < pieces.size() && pieces[i].start < end; ++i) {
+    prefetch_to(i + kReadAheadChunks);
     const auto& [chunk_start, data] = pieces[i];
     const uint64_t from = std::max(offset, chunk_start);
     const uint64_t to = std::min(end, chunk_start + data.size());
     if (from < to) out.replace(from - offset, to - from, data.substr(from - chunk_start, to - from));
   }
+  prefetch_to(pieces.size());
   return out;
 }
 
