@@ -74,7 +74,8 @@ void AddMountCommands(CLI::App& app, CliContext& ctx) {
   mount
       ->add_option("-o", margs->options,
                    "Mount options, comma-separated (repeatable): ro, allow_other, "
-                   "peer=HOST:PORT, listen=ADDR:PORT, fsname=, subtype=, and FUSE/mount "
+                   "peer=HOST:PORT, listen=ADDR:PORT, fsname=, subtype=, readdirplus, "
+                   "writeback_cache, and FUSE/mount "
                    "options such as noatime, nosuid, debug")
       ->type_name("OPTS")
       ->allow_extra_args(false)
