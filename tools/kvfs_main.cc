@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   kvfs::cli::AddInitCommands(app, ctx);
   kvfs::cli::AddReadCommands(app, ctx);
   kvfs::cli::AddListCommands(app, ctx);
+  kvfs::cli::AddCheckCommands(app, ctx);
   kvfs::cli::AddWriteCommands(app, ctx);
   kvfs::cli::AddMountCommands(app, ctx);
   kvfs::cli::AddSyncCommands(app, ctx);

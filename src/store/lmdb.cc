@@ -48,12 +48,16 @@ Cursor::Cursor(MDB_txn* txn, MDB_dbi dbi) {
   if (mdb_cursor_open(txn, dbi, &cur_) != MDB_SUCCESS) cur_ = nullptr;
 }
 
-bool Cursor::Op(MDB_cursor_op op) { return mdb_cursor_get(cur_, &k_, &v_, op) == MDB_SUCCESS; }
+bool Cursor::Op(MDB_cursor_op op) {
+  rc_ = mdb_cursor_get(cur_, &k_, &v_, op);
+  return rc_ == MDB_SUCCESS;
+}
 
 bool Cursor::Seek(std::string_view key) {
   k_ = Val(key);
   return Op(MDB_SET_RANGE);
 }
+bool Cursor::First() { return Op(MDB_FIRST); }
 bool Cursor::Next() { return Op(MDB_NEXT); }
 bool Cursor::Last() { return Op(MDB_LAST); }
 bool Cursor::Prev() { return Op(MDB_PREV); }

@@ -76,17 +76,22 @@ class Cursor {
 
   // Positions at the first key >= `key`; false when there is none.
   bool Seek(std::string_view key);
+  bool First();
   bool Next();
   bool Last();
   bool Prev();
   std::string_view key() const { return View(k_); }
   std::string_view value() const { return View(v_); }
+  // The code of the last move: MDB_NOTFOUND at the end, anything else but
+  // MDB_SUCCESS an error (a damaged page), which the moves report only as false.
+  int rc() const { return rc_; }
   // Deletes the entry under the cursor; the next Next() moves to the following one.
   int Delete() { return mdb_cursor_del(cur_, 0); }
 
  private:
   bool Op(MDB_cursor_op op);
   MDB_cursor* cur_ = nullptr;
+  int rc_ = MDB_SUCCESS;
   MDB_val k_{0, nullptr};
   MDB_val v_{0, nullptr};
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/check.h"
 #include "store/types.h"
 
 namespace kvfs::store {
@@ -68,6 +69,10 @@ class ReadTxn {
     uint64_t files = 0, dirs = 0, symlinks = 0, bytes = 0;
   };
   Result<Counts> CountUnder(Ino dir);
+  // Reads the whole store and checks its tables against each other (check.h).
+  // Problems are reported in the CheckReport; an error only when the check could
+  // not run at all.
+  Result<CheckReport> Check(size_t max_problems);
   // The meta table's raw value for `name`, if any (format, node id, ...).
   Result<std::optional<std::string>> GetMeta(std::string_view name);
 

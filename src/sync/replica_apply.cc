@@ -224,7 +224,12 @@ Result<ApplyResult> ApplyObject(WriteTxn& t, const ObjectState& remote,
     node.nlink = 0;
     KVFS_RETURN_IF_ERROR(t.PutObjectIndex(node.oid, node.ino));
   }
-  if (node.is_file() && m.content_from == Side::kRemote) {
+  // The stored chunks become exactly the merged state's, also when the merge kept "the
+  // local content": that is what the local state exported, and a deleted file exports
+  // none (Canonicalize) while its chunks stay here for open descriptors. Without this,
+  // a file deleted elsewhere, or one a merge revived, kept those chunks behind a size
+  // of 0 for good. Equal local chunks are kept, so this reads nothing from the peer.
+  if (node.is_file()) {
     KVFS_RETURN_IF_ERROR(SyncContent(t, node.ino, ms, read_remote));
   }
   KVFS_RETURN_IF_ERROR(SyncXattrs(t, node.ino, ms.xattrs));

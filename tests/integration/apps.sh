@@ -262,3 +262,6 @@ assert_eq "ok" "$(sq "$db" 'PRAGMA integrity_check;')" "sqlite integrity_check a
 out=$(gitc fsck --strict 2>&1) || fail "git fsck after kill -9 + remount: $out"
 
 it_umount
+
+step "kvfs check: the store is sound"
+check_store

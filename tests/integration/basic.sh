@@ -127,3 +127,6 @@ assert_same_file "$IT_TMP/short" "$MNT/cpover" "file cp'd over a longer one, aft
 assert_missing "$MNT/fresh" "a key removed by kvfs rm is back after remount"
 
 it_umount
+
+step "kvfs check: the store is sound"
+check_store

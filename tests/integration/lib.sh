@@ -153,6 +153,16 @@ bsh() {
   run_bounded "$IT_STEP_TIMEOUT" bash -c "set -euo pipefail; $script" bsh "$@"
 }
 
+# check_store [STORE]: `kvfs check` must find the store sound (every table read,
+# cross-references and counters right; store/check.h).
+check_store() {
+  local store=${1:-$STORE} out
+  out=$(run_bounded 120 "$KVFS_BIN" --store "$store" check 2>&1) \
+    || fail "kvfs check found $store damaged:
+$(head -n 30 <<<"$out")"
+  log "$out"
+}
+
 # wait_until SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s until it succeeds.
 wait_until() {
   local secs=$1 i   # $2 describes the wait, for the reader

@@ -148,3 +148,6 @@ assert_trees_equal "final" "$A" "$B"
 
 sync_umount B
 sync_umount A
+
+step "kvfs check: both stores are sound"
+for n in A B; do check_store "$(store_of "$n")"; done

@@ -78,3 +78,6 @@ wait_trees_equal 20 "final" "$A" "$B" "$C"
 sync_umount C
 sync_umount B
 sync_umount A
+
+step "kvfs check: the three stores are sound"
+for n in A B C; do check_store "$(store_of "$n")"; done

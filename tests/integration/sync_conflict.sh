@@ -239,3 +239,6 @@ log "round 4: A's sq is shown as $moved on both"
 
 sync_umount B
 sync_umount A
+
+step "kvfs check: both stores are sound"
+for n in A B; do check_store "$(store_of "$n")"; done

@@ -352,3 +352,6 @@ for n in C B A; do sync_umount "$n"; done
 for n in A B C; do sync_mount "$n" "${OPTS[$n]}"; done
 wait_trees_equal 30 "after the final remount (SEED=$SEED)" "$MA" "$MB" "$MC"
 for n in C B A; do sync_umount "$n"; done
+
+step "kvfs check: all three stores are sound"
+for n in A B C; do check_store "$(store_of "$n")"; done

@@ -345,3 +345,6 @@ assert_eq "2" "$(b stat -c %h "$MNT/hl_b")" "nlink after remount"
 log "$(wc -l <"$IT_TMP/before.txt") lines of listing identical after remount"
 
 it_umount
+
+step "kvfs check: the store is sound after all of the above"
+check_store

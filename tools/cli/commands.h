@@ -16,6 +16,8 @@ class CliContext;
 void AddInitCommands(CLI::App& app, CliContext& ctx);
 // read_cmds.cc: `get KEY`, `stat KEY`, `count [PREFIX]`.
 void AddReadCommands(CLI::App& app, CliContext& ctx);
+// check_cmd.cc: `check`.
+void AddCheckCommands(CLI::App& app, CliContext& ctx);
 // list_cmds.cc: `ls [PREFIX] [-r] [-l]`, `log [-n N]`.
 void AddListCommands(CLI::App& app, CliContext& ctx);
 // write_cmds.cc: `set KEY [VALUE]`, `rm KEY [-r]`, `mkdir KEY [-p]`.
