@@ -43,7 +43,8 @@ int RunCheck(CliContext& ctx) {
   return ctx.Fail(Status(Code::kCorruption,
                          "the store " + ctx.StoreDir() + " is damaged (" +
                              std::to_string(report.problem_count) +
-                             " problems, listed above); keep a copy of it, then restore it from "
+                             (report.problem_count == 1 ? " problem" : " problems") +
+                             ", listed above); keep a copy of it, then restore it from "
                              "a peer (a new store with the same key, `kvfs sync`) or a backup"));
 }
 
