@@ -15,6 +15,8 @@
 namespace kvfs::store {
 namespace {
 
+using testing::RawDel;
+using testing::RawPut;
 using testing::StoreFixture;
 
 class StoreCheckTest : public StoreFixture {
@@ -29,30 +31,11 @@ class StoreCheckTest : public StoreFixture {
     return report;
   }
 
-  // Closes the store, runs `fn` in a raw LMDB write transaction on `table`, reopens.
+  // Closes the store, edits `table` with raw LMDB, reopens.
   void Damage(const char* table, const std::function<void(MDB_txn*, MDB_dbi)>& fn) {
     store_.reset();
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
-    mdb_env_set_maxdbs(env, 16);
-    ASSERT_EQ(mdb_env_open(env, StoreDbDir(dir_).c_str(), 0, 0600), MDB_SUCCESS);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), MDB_SUCCESS);
-    MDB_dbi dbi;
-    ASSERT_EQ(mdb_dbi_open(txn, table, 0, &dbi), MDB_SUCCESS);
-    fn(txn, dbi);
-    ASSERT_EQ(mdb_txn_commit(txn), MDB_SUCCESS);
-    mdb_env_close(env);
+    testing::EditTableDirectly(dir_, table, fn);
     Reopen();
-  }
-  static void Put(MDB_txn* txn, MDB_dbi dbi, const std::string& key, const std::string& value) {
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v{value.size(), const_cast<char*>(value.data())};
-    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), MDB_SUCCESS);
-  }
-  static void Del(MDB_txn* txn, MDB_dbi dbi, const std::string& key) {
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    ASSERT_EQ(mdb_del(txn, dbi, &k, nullptr), MDB_SUCCESS);
   }
 
   static std::string All(const CheckReport& r) {
@@ -91,7 +74,7 @@ TEST_F(StoreCheckTest, AStoreWrittenThroughTheApiIsSoundWithExactCounts) {
 
 TEST_F(StoreCheckTest, AMissingEntryForANameIsFound) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
-  Damage(keys::kDirentsTable, [](MDB_txn* t, MDB_dbi db) { Del(t, db, keys::DirentKey(kRootIno, "f")); });
+  Damage(keys::kDirentsTable, [](MDB_txn* t, MDB_dbi db) { RawDel(t, db, keys::DirentKey(kRootIno, "f")); });
   const CheckReport r = Check();
   EXPECT_FALSE(r.sound());
   EXPECT_TRUE(Mentions(r, "inode " + std::to_string(f.ino) + " has the name 'f'")) << All(r);
@@ -100,7 +83,7 @@ TEST_F(StoreCheckTest, AMissingEntryForANameIsFound) {
 
 TEST_F(StoreCheckTest, AnEntryToAMissingInodeIsFound) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
-  Damage(keys::kInodesTable, [&](MDB_txn* t, MDB_dbi db) { Del(t, db, keys::InodeKey(f.ino)); });
+  Damage(keys::kInodesTable, [&](MDB_txn* t, MDB_dbi db) { RawDel(t, db, keys::InodeKey(f.ino)); });
   const CheckReport r = Check();
   EXPECT_TRUE(Mentions(r, "the entry 'f' of directory inode 1 points to inode " +
                               std::to_string(f.ino) + ", which cannot be read"))
@@ -110,7 +93,7 @@ TEST_F(StoreCheckTest, AnEntryToAMissingInodeIsFound) {
 TEST_F(StoreCheckTest, ARecordThatDoesNotDecodeIsFound) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
   Damage(keys::kInodesTable,
-         [&](MDB_txn* t, MDB_dbi db) { Put(t, db, keys::InodeKey(f.ino), "\x01garbage"); });
+         [&](MDB_txn* t, MDB_dbi db) { RawPut(t, db, keys::InodeKey(f.ino), "\x01garbage"); });
   EXPECT_TRUE(Mentions(Check(), "inode " + std::to_string(f.ino) + " cannot be decoded"))
       << All(Check());
 }
@@ -120,8 +103,8 @@ TEST_F(StoreCheckTest, ContentOfNoFileAndContentPastTheSizeAreFound) {
   ASSERT_TRUE(Write(f.ino, 0, "short").ok());
   const std::string stamped = EncodeStamp(HlcStamp{}) + std::string(100, 'z');
   Damage(keys::kChunksTable, [&](MDB_txn* t, MDB_dbi db) {
-    Put(t, db, keys::ChunkKey(999, 0), stamped);    // nobody's
-    Put(t, db, keys::ChunkKey(f.ino, 0), stamped);  // 100 bytes in a 5-byte file
+    RawPut(t, db, keys::ChunkKey(999, 0), stamped);    // nobody's
+    RawPut(t, db, keys::ChunkKey(f.ino, 0), stamped);  // 100 bytes in a 5-byte file
   });
   const CheckReport r = Check();
   EXPECT_TRUE(Mentions(r, "content chunks of inode 999, which cannot be read")) << All(r);
@@ -131,11 +114,11 @@ TEST_F(StoreCheckTest, ContentOfNoFileAndContentPastTheSizeAreFound) {
 TEST_F(StoreCheckTest, FeedObjectsAndCountersAreChecked) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode f, Create(kRootIno, "f"));
   KVFS_ASSERT_OK_AND_ASSIGN(Inode g, Create(kRootIno, "g"));
-  Damage(keys::kFeedTable, [&](MDB_txn* t, MDB_dbi db) { Del(t, db, keys::FeedKey(f.seq)); });
+  Damage(keys::kFeedTable, [&](MDB_txn* t, MDB_dbi db) { RawDel(t, db, keys::FeedKey(f.seq)); });
   Damage(keys::kObjectsTable,
-         [&](MDB_txn* t, MDB_dbi db) { Put(t, db, keys::ObjectKey(g.oid), keys::InodeKey(f.ino)); });
+         [&](MDB_txn* t, MDB_dbi db) { RawPut(t, db, keys::ObjectKey(g.oid), keys::InodeKey(f.ino)); });
   Damage(keys::kMetaTable,
-         [&](MDB_txn* t, MDB_dbi db) { Put(t, db, keys::kMetaNextIno, keys::U64Key(g.ino)); });
+         [&](MDB_txn* t, MDB_dbi db) { RawPut(t, db, keys::kMetaNextIno, keys::U64Key(g.ino)); });
   const CheckReport r = Check();
   EXPECT_TRUE(Mentions(r, "inode " + std::to_string(f.ino) + " has no feed entry")) << All(r);
   EXPECT_TRUE(Mentions(r, "maps to inode " + std::to_string(f.ino) + ", which holds")) << All(r);
@@ -146,7 +129,7 @@ TEST_F(StoreCheckTest, FeedObjectsAndCountersAreChecked) {
 TEST_F(StoreCheckTest, OnlyTheFirstProblemsAreListedButAllAreCounted) {
   for (int i = 0; i < 12; ++i) ASSERT_TRUE(Create(kRootIno, "f" + std::to_string(i)).ok());
   Damage(keys::kDirentsTable, [](MDB_txn* t, MDB_dbi db) {
-    for (int i = 0; i < 12; ++i) Del(t, db, keys::DirentKey(kRootIno, "f" + std::to_string(i)));
+    for (int i = 0; i < 12; ++i) RawDel(t, db, keys::DirentKey(kRootIno, "f" + std::to_string(i)));
   });
   const CheckReport r = Check(5);
   EXPECT_EQ(r.problems.size(), 5u);

@@ -19,19 +19,9 @@ using testing::TempDir;
 // Writes `value` under `name` in the meta table, bypassing the store.
 void PutMetaDirectly(const std::string& store_dir, const std::string& name,
                      const std::string& value) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
-  mdb_env_set_maxdbs(env, 16);
-  ASSERT_EQ(mdb_env_open(env, StoreDbDir(store_dir).c_str(), 0, 0600), MDB_SUCCESS);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), MDB_SUCCESS);
-  MDB_dbi meta;
-  ASSERT_EQ(mdb_dbi_open(txn, keys::kMetaTable, 0, &meta), MDB_SUCCESS);
-  MDB_val k{name.size(), const_cast<char*>(name.data())};
-  MDB_val v{value.size(), const_cast<char*>(value.data())};
-  ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), MDB_SUCCESS);
-  ASSERT_EQ(mdb_txn_commit(txn), MDB_SUCCESS);
-  mdb_env_close(env);
+  testing::EditTableDirectly(store_dir, keys::kMetaTable, [&](MDB_txn* txn, MDB_dbi meta) {
+    testing::RawPut(txn, meta, name, value);
+  });
 }
 
 std::string FormatBytes(uint32_t format) {

@@ -4,10 +4,12 @@
 // value or a test failure.
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <stdlib.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -217,5 +219,32 @@ class StoreFixture : public ::testing::Test {
   StoreOptions options_;
   std::unique_ptr<Store> store_;
 };
+
+// Edits table `table` of the closed store in `store_dir` with raw LMDB, bypassing
+// every rule of the store: `fn` runs in one write transaction, committed after it.
+// For tests of what the store does with records it did not write.
+inline void EditTableDirectly(const std::string& store_dir, const char* table,
+                              const std::function<void(MDB_txn*, MDB_dbi)>& fn) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
+  mdb_env_set_maxdbs(env, 16);
+  ASSERT_EQ(mdb_env_open(env, StoreDbDir(store_dir).c_str(), 0, 0600), MDB_SUCCESS);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), MDB_SUCCESS);
+  MDB_dbi dbi;
+  ASSERT_EQ(mdb_dbi_open(txn, table, 0, &dbi), MDB_SUCCESS);
+  fn(txn, dbi);
+  ASSERT_EQ(mdb_txn_commit(txn), MDB_SUCCESS);
+  mdb_env_close(env);
+}
+inline void RawPut(MDB_txn* txn, MDB_dbi dbi, const std::string& key, const std::string& value) {
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{value.size(), const_cast<char*>(value.data())};
+  ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), MDB_SUCCESS);
+}
+inline void RawDel(MDB_txn* txn, MDB_dbi dbi, const std::string& key) {
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  ASSERT_EQ(mdb_del(txn, dbi, &k, nullptr), MDB_SUCCESS);
+}
 
 }  // namespace kvfs::store::testing
