@@ -67,3 +67,6 @@ assert_file_eq "$MNT/log" "short+tail" "log after remount"
 assert_file_eq "$MNT/grow" "abcdef+" "grow after remount"
 assert_eq "2000" "$(b stat -c %s "$MNT/shared")" "size of the two-appender file after remount"
 it_umount
+
+step "kvfs check: the store is sound"
+check_store

@@ -121,3 +121,6 @@ it_remount
 assert_eq "still writable" "$(b cat "$MNT/after-compaction")" "a file written after compaction, after a remount"
 
 it_umount
+
+step "kvfs check: the store is sound"
+check_store

@@ -116,3 +116,6 @@ n=$(b ls -A "$MNT" | wc -l | tr -d ' ')
 assert_gt "$n" 3 "entries in the root"
 
 it_umount
+
+step "kvfs check: the store is sound"
+check_store

@@ -114,3 +114,6 @@ assert_file_eq "$MNT/etc/config" "setting=1" "the small file after remount"
 assert_file_eq "$MNT/after" "written after freeing space" "the post-ENOSPC file after remount"
 assert_missing "$MNT/fill" "the filler file came back after remount"
 it_umount
+
+step "kvfs check: the store is sound"
+check_store
