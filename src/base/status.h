@@ -34,6 +34,7 @@ enum class Code {
   kBusy,           // EBUSY
   kVersion,        // a store or frame of a format this build does not understand
   kTooBig,         // E2BIG: an extended attribute value over the limit
+  kStale,          // ESTALE: the kernel named an object that is gone; it looks again
 };
 
 class [[nodiscard]] Status {
@@ -72,6 +73,7 @@ class [[nodiscard]] Status {
       case Code::kBusy: return EBUSY;
       case Code::kVersion: return EIO;
       case Code::kTooBig: return E2BIG;
+      case Code::kStale: return ESTALE;
     }
     return EIO;
   }

@@ -241,11 +241,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   if (!opened.ok()) return startup.Fail(opened.status().message());
   std::unique_ptr<store::Store> store = std::move(opened).value();
 
-  FsConfig fs_config = config.fs;
-  fs_config.read_only = opts.read_only;
-  fs_config.writeback_cache = opts.writeback_cache;
-  fs_config.readdirplus = opts.readdirplus;
-  Filesystem fs(*store, fs_config);
+  Filesystem fs(*store, FsConfigFor(config.fs, opts));
   const fuse_lowlevel_ops ops = MakeLowlevelOps();
   const std::string fuse_options = FuseOptionString(opts, config.store_dir);
   spdlog::info("mounting {} on {} (-o {})", config.store_dir, config.mountpoint, fuse_options);

@@ -22,6 +22,14 @@ Status PurgeTombstone(store::WriteTxn& t, store::Ino ino) {
 
 }  // namespace
 
+FsConfig FsConfigFor(FsConfig base, const MountOptions& options) {
+  base.read_only = options.read_only;
+  base.writeback_cache = options.writeback_cache;
+  base.readdirplus = options.readdirplus;
+  if (!options.peers.empty() || !options.listen.empty()) base.negative_timeout = 0;
+  return base;
+}
+
 Filesystem::Filesystem(store::Store& store, FsConfig config)
     : store_(store), config_(std::move(config)) {}
 

@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "fs/fuse_api.h"
+#include "fs/mount_options.h"
 #include "fs/node_table.h"
 #include "fs/own_seqs.h"
 #include "fs/split_writes.h"
@@ -40,6 +41,15 @@ struct FsConfig {
   // Let the kernel list directories with readdirplus (see MountOptions::readdirplus).
   bool readdirplus = false;
 };
+
+// `base` with what the mount options decide: read-only, the kernel features, and no
+// negative caching on a mount that syncs. There a merge may create a name right after
+// the kernel was told it does not exist, and the feed watcher's invalidation comes
+// after the commit: meanwhile `mkdir` got EEXIST from the store while the cached
+// "no such name" made the `stat` after it fail with ENOENT (seen once in
+// integration.sync_random). Without negative caching every lookup of a missing name
+// asks the daemon (one round trip, ~25 us).
+FsConfig FsConfigFor(FsConfig base, const MountOptions& options);
 
 class Filesystem {
  public:

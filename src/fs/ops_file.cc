@@ -46,6 +46,12 @@ Status DoCreate(Filesystem& fs, const fuse_ctx* ctx, store::Ino parent, std::str
 }
 
 Status CheckOpenable(const store::Inode& node) {
+  // The kernel opens an inode through a name it cached, and a peer's merge or the
+  // CLI may have deleted the object since (the watcher's invalidation comes after the
+  // commit). ESTALE makes the kernel walk the path again with fresh lookups: open(2)
+  // then fails with ENOENT, or O_CREAT creates a new file, as if the name had been
+  // looked up now. Writing into the tombstone instead would lose the bytes.
+  if (node.deleted) return Status(Code::kStale, "the file was deleted since the kernel looked it up");
   if (node.is_dir()) return Status(Code::kIsDir, "is a directory");
   if (!node.is_file()) return Status(Code::kInvalid, "not a regular file");
   return Status::Ok();

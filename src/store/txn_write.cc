@@ -100,7 +100,13 @@ Status WriteTxn::Save(Inode& inode, ChangeOp op, unsigned parts) {
     BumpVersion(inode.content_versions, node_id_);
     // Writes through an fd still open on a deleted file came after its delete and no
     // one else sees them: the delete has seen them, or sync would revive the file.
-    if (inode.deleted) inode.delete_versions = inode.content_versions;
+    // With a new stamp: the delete register is last-writer-wins, and the same stamp
+    // with other versions on two peers could pick the older versions, which then no
+    // longer cover the content, and bring the file back empty.
+    if (inode.deleted) {
+      inode.delete_versions = inode.content_versions;
+      inode.delete_stamp = stamp;
+    }
   }
   if (parts & kPartDelete) {
     inode.delete_stamp = stamp;
