@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "store/store.h"
@@ -40,11 +41,16 @@ std::string Problems(const store::CheckReport& r) {
   return out;
 }
 
-TEST(DeletedContentTest, ADeleteFromAPeerDropsTheLocalChunks) {
+// Two stores with one key, A and B.
+class DeletedContentTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(a && b); }
   Scratch dir;
-  auto a = MakeStore(dir.path() + "/a");
-  auto b = MakeStore(dir.path() + "/b");
-  ASSERT_TRUE(a && b);
+  std::unique_ptr<store::Store> a = MakeStore(dir.path() + "/a");
+  std::unique_ptr<store::Store> b = MakeStore(dir.path() + "/b");
+};
+
+TEST_F(DeletedContentTest, ADeleteFromAPeerDropsTheLocalChunks) {
   ASSERT_TRUE(WriteFile(*a, "f", std::string(100 * 1024, 'x')).ok());  // 2 chunks
   Pump(*a, *b);
   ASSERT_EQ(Snapshot(*b).count("f"), 1u);
@@ -63,11 +69,7 @@ TEST(DeletedContentTest, ADeleteFromAPeerDropsTheLocalChunks) {
   EXPECT_EQ(after.tombstones, 1u);
 }
 
-TEST(DeletedContentTest, ADeleteWithoutPurgeOnThePeerDropsThemToo) {
-  Scratch dir;
-  auto a = MakeStore(dir.path() + "/a");
-  auto b = MakeStore(dir.path() + "/b");
-  ASSERT_TRUE(a && b);
+TEST_F(DeletedContentTest, ADeleteWithoutPurgeOnThePeerDropsThemToo) {
   ASSERT_TRUE(WriteFile(*a, "d/f", std::string(70 * 1024, 'y')).ok());
   Pump(*a, *b);
   ASSERT_TRUE(a->Update([](store::WriteTxn& t) -> Status {
@@ -81,11 +83,7 @@ TEST(DeletedContentTest, ADeleteWithoutPurgeOnThePeerDropsThemToo) {
   EXPECT_TRUE(CheckOf(*a).sound()) << Problems(CheckOf(*a));  // A keeps them: its size too
 }
 
-TEST(DeletedContentTest, AFileARenameBringsBackKeepsNoStaleChunks) {
-  Scratch dir;
-  auto a = MakeStore(dir.path() + "/a");
-  auto b = MakeStore(dir.path() + "/b");
-  ASSERT_TRUE(a && b);
+TEST_F(DeletedContentTest, AFileARenameBringsBackKeepsNoStaleChunks) {
   ASSERT_TRUE(WriteFile(*a, "f", "0123456789").ok());
   Pump(*a, *b);
 
@@ -112,11 +110,7 @@ TEST(DeletedContentTest, AFileARenameBringsBackKeepsNoStaleChunks) {
 // so A and B held one stamp with two values; the tie-break could pick A's, which had
 // not seen B's write, and bring the file back empty on every peer
 // (integration.sync_random SEED=7046: d2/f5 live with size 0 everywhere).
-TEST(DeletedContentTest, AWriteToATombstoneLeavesItDeletedEverywhere) {
-  Scratch dir;
-  auto a = MakeStore(dir.path() + "/a");
-  auto b = MakeStore(dir.path() + "/b");
-  ASSERT_TRUE(a && b);
+TEST_F(DeletedContentTest, AWriteToATombstoneLeavesItDeletedEverywhere) {
   ASSERT_TRUE(WriteFile(*a, "f", "first").ok());
   Pump(*a, *b);
   store::Ino on_b = 0;
