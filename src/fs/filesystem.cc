@@ -75,6 +75,11 @@ Status Filesystem::Sync() {
   return store_.Sync();
 }
 
+Status Filesystem::MakeDurable() {
+  if (config_.read_only) return Status::Ok();
+  return store_.MakeDurable();
+}
+
 void Filesystem::FillAttr(const store::Inode& node, struct stat* st) const {
   *st = {};
   st->st_ino = node.ino;

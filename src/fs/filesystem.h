@@ -78,6 +78,9 @@ class Filesystem {
   // Makes every commit so far durable (fsync, and the periodic sync). Returns once
   // it is on disk. A no-op on a read-only mount.
   Status Sync();
+  // fsync(2): makes every commit so far durable, through the store's redo log when
+  // the commits since the last sync are small (Store::MakeDurable).
+  Status MakeDurable();
 
   // stat(2) for an object.
   void FillAttr(const store::Inode& node, struct stat* st) const;

@@ -201,7 +201,7 @@ void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 
 // Valid replies: fuse_reply_err
 void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* /*fi*/) {
-  Guarded(req, "fsync", [&](Reply& r) { r.Err(r.fs().Sync()); });
+  Guarded(req, "fsync", [&](Reply& r) { r.Err(r.fs().MakeDurable()); });
 }
 
 // Valid replies: fuse_reply_err

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +13,7 @@
 #include "base/bytes.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
+#include "store/txn_changes.h"
 
 namespace kvfs::store {
 namespace {
@@ -158,6 +161,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   KVFS_ASSIGN_OR_RETURN(store->open_lock_, StoreOpenLock::Shared(dir));
   KVFS_RETURN_IF_ERROR(store->OpenEnv(false));
   KVFS_RETURN_IF_ERROR(store->LoadMeta());
+  if (!options.read_only) KVFS_RETURN_IF_ERROR(store->OpenRedoLog());
   return store;
 }
 
@@ -182,6 +186,28 @@ Status Store::LoadMeta() {
   }
   node_id_ = keys::DecodeU64(*node);
   return lmdb::FromRc(txn.Commit(), "finish reading metadata");
+}
+
+Status Store::OpenRedoLog() {
+  const std::string db_dir = StoreDbDir(dir_);
+  auto replay = ReplayRedoLog(env_, tables_, db_dir);
+  if (!replay.ok()) {
+    return Status(replay.status().code(),
+                  "cannot redo the transactions logged before the store last stopped: " +
+                      replay.status().message() + "; check the disk, then open the store again");
+  }
+  if (replay->replayed > 0) {
+    spdlog::warn("{}: redid {} transaction(s) from the redo log that the last stop lost",
+                 dir_, replay->replayed);
+  }
+  if (!replay->problem.empty()) {
+    spdlog::error("{}: the redo log could not be replayed in full ({}); it is kept as {}.unreplayed,"
+                  " and the store stays as it was; run: kvfs check {}",
+                  dir_, replay->problem, RedoLogPath(db_dir), dir_);
+  }
+  if (!options_.no_sync || options_.redo_log_half_bytes == 0) return Status::Ok();
+  KVFS_ASSIGN_OR_RETURN(redo_, RedoLog::Open(db_dir, options_.redo_log_half_bytes));
+  return Sync();  // the log counts from a flushed store
 }
 
 int Store::BeginTxn(unsigned flags, lmdb::Txn* out) {
@@ -223,11 +249,15 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
     }
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "begin write transaction"));
     WriteTxn w(txn.get(), tables_, node_id_, options_.clock_ms);
+    TxnChanges changes(tables_);
+    if (redo_ && redo_->recording()) w.RecordChangesInto(&changes);
     Status st = fn(w);
     if (st.ok()) st = w.Finish();
     if (!w.map_full()) {
       if (!st.ok()) return st;
+      const uint64_t txnid = mdb_txn_id(txn.get());
       rc = txn.Commit();
+      if (rc == MDB_SUCCESS && redo_ && !changes.empty()) redo_->Committed(txnid, changes.Take());
       if (rc != MDB_MAP_FULL) return lmdb::FromWriteRc(rc, "commit", StoreDbDir(dir_));
     }
     txn.Abort();
@@ -257,8 +287,24 @@ Status Store::AdoptForeignResize() {
 }
 
 Status Store::Sync() {
+  std::lock_guard one_at_a_time(sync_mu_);
   std::shared_lock lock(resize_mu_);
-  return lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_));
+  const uint64_t last = LastTxnId();
+  KVFS_RETURN_IF_ERROR(
+      lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
+  if (redo_) redo_->Flushed(last);
+  return Status::Ok();
+}
+
+Status Store::MakeDurable() {
+  if (redo_ && redo_->Persist(LastTxnId())) return Status::Ok();
+  return Sync();
+}
+
+uint64_t Store::LastTxnId() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_last_txnid;
 }
 
 size_t Store::map_size() const {

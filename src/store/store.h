@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
 #include "base/status.h"
 #include "store/compact.h"
 #include "store/lmdb.h"
+#include "store/redo_log.h"
 #include "store/txn.h"
 
 namespace kvfs::store {
@@ -33,6 +35,9 @@ struct StoreOptions {
   // Commit without fsync; Sync() makes everything committed so far durable. The
   // mount daemon uses this so only fsync(2) pays for a disk flush.
   bool no_sync = false;
+  // With no_sync: the size of each half of the redo log (redo_log.h) that lets
+  // MakeDurable() avoid flushing the store for small transactions; 0 for no log.
+  size_t redo_log_half_bytes = size_t{8} << 20;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
 };
@@ -55,6 +60,11 @@ class Store {
 
   // Flushes committed transactions to disk (fsync). Returns once they are durable.
   Status Sync();
+  // Makes committed transactions durable like Sync(), through the redo log when
+  // they fit in it (one sequential write), else by Sync(). For fsync(2).
+  Status MakeDurable();
+  // The redo log, when this store keeps one (no_sync, and no other process has it).
+  const RedoLog* redo_log() const { return redo_.get(); }
 
   const std::string& dir() const { return dir_; }
   uint64_t node_id() const { return node_id_; }
@@ -65,9 +75,11 @@ class Store {
   Store(std::string dir, StoreOptions options);
   Status OpenEnv(bool create);
   Status LoadMeta();
+  Status OpenRedoLog();
   Status Grow();
   Status AdoptForeignResize();
   int BeginTxn(unsigned flags, lmdb::Txn* out);
+  uint64_t LastTxnId() const;
 
   std::string dir_;
   StoreOptions options_;
@@ -80,6 +92,9 @@ class Store {
   // Readers and writers hold it shared; resizing the map holds it exclusively,
   // because mdb_env_set_mapsize needs no live transaction in this process.
   mutable std::shared_mutex resize_mu_;
+  std::unique_ptr<RedoLog> redo_;
+  // One flush at a time, so the redo log learns of flushes in order.
+  std::mutex sync_mu_;
 };
 
 // The database directory inside a store.

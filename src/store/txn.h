@@ -21,6 +21,8 @@
 
 namespace kvfs::store {
 
+class TxnChanges;
+
 // The named LMDB tables of a store (see keys.h for their layout).
 struct Tables {
   MDB_dbi meta = 0, inodes = 0, dirents = 0, chunks = 0, xattrs = 0, feed = 0, objects = 0;
@@ -168,6 +170,8 @@ class WriteTxn : public ReadTxn {
   Status PutSyncValue(std::string_view key, std::string_view value);
   Status DeleteSyncValue(std::string_view key);
 
+  // Records every put and delete from now on into `changes` (the redo log's copy).
+  void RecordChangesInto(TxnChanges* changes) { changes_ = changes; }
   // Writes the counters and HLC back to meta; called by Store::Update before commit.
   Status Finish();
   // True when a put failed with MDB_MAP_FULL (Store::Update then grows and retries).
@@ -195,6 +199,7 @@ class WriteTxn : public ReadTxn {
 
   uint64_t node_id_;
   const std::function<uint64_t()>& clock_ms_;
+  TxnChanges* changes_ = nullptr;
   std::optional<HlcStamp> stamp_;
   std::optional<HlcStamp> observed_remote_;
   std::optional<uint64_t> next_ino_, next_seq_;

@@ -8,6 +8,7 @@
 #include "store/lmdb.h"
 #include "store/record_codec.h"
 #include "store/txn.h"
+#include "store/txn_changes.h"
 
 namespace kvfs::store {
 
@@ -75,6 +76,7 @@ Status WriteTxn::DeleteChunksFrom(Ino ino, uint64_t first_index) {
   // Re-seeking after each delete keeps the loop independent of cursor state rules.
   while (cur.Seek(keys::ChunkKey(ino, first_index)) && cur.key().size() == 16 &&
          keys::KeyIno(cur.key()) == ino) {
+    if (changes_) changes_->Del(t_.chunks, cur.key());
     int rc = cur.Delete();
     if (rc == MDB_MAP_FULL) map_full_ = true;
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "delete content"));

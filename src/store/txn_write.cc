@@ -9,11 +9,19 @@
 #include "store/lmdb.h"
 #include "store/record_codec.h"
 #include "store/txn.h"
+#include "store/txn_changes.h"
 
 namespace kvfs::store {
 
 Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
   MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
+  if (changes_) {
+    // The old value lets the log keep only the blocks a put changes.
+    MDB_val old;
+    const bool patch = value.size() >= TxnChanges::kPatchMinBytes &&
+                       mdb_get(txn_, dbi, &k, &old) == MDB_SUCCESS;
+    changes_->Put(dbi, key, value, patch ? std::optional(lmdb::View(old)) : std::nullopt);
+  }
   int rc = mdb_put(txn_, dbi, &k, &v, 0);
   if (rc == MDB_MAP_FULL) map_full_ = true;
   return lmdb::FromRc(rc, "write");
@@ -21,6 +29,7 @@ Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) 
 
 Status WriteTxn::Del(MDB_dbi dbi, std::string_view key) {
   MDB_val k = lmdb::Val(key);
+  if (changes_) changes_->Del(dbi, key);
   int rc = mdb_del(txn_, dbi, &k, nullptr);
   if (rc == MDB_NOTFOUND) return Status::Ok();
   if (rc == MDB_MAP_FULL) map_full_ = true;

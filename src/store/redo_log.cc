@@ -1,0 +1,314 @@
+#include "store/redo_log.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "base/bytes.h"
+#include "store/lmdb.h"
+#include "store/txn.h"
+#include "store/txn_changes.h"
+
+namespace kvfs::store {
+namespace {
+
+constexpr uint32_t kMagic = 0x4b565244;  // "KVRD"
+constexpr size_t kHeadBytes = 4 + 4 + 8 + 8;
+constexpr size_t kSumBytes = 16;
+// How long Open waits for a short holder of the lock (another process's replay).
+constexpr int kLockTries = 100;
+constexpr auto kLockPause = std::chrono::milliseconds(10);
+
+struct Record {
+  uint64_t generation = 0;
+  uint64_t txnid = 0;
+  std::string body;
+  size_t bytes = 0;  // on disk, with head and sum
+};
+
+std::string Sum(std::string_view bytes) {
+  unsigned char out[kSumBytes];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size(), nullptr, 0);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+std::string EncodeRecord(uint64_t generation, uint64_t txnid, std::string_view body) {
+  ByteWriter w;
+  w.U32(kMagic);
+  w.U32(static_cast<uint32_t>(body.size()));
+  w.U64(generation);
+  w.U64(txnid);
+  w.Raw(body);
+  w.Raw(Sum(w.str()));
+  return w.Take();
+}
+
+bool PreadAll(int fd, char* buf, size_t n, off_t at) {
+  while (n > 0) {
+    ssize_t got = pread(fd, buf, n, at);
+    if (got <= 0) {
+      if (got < 0 && errno == EINTR) continue;
+      return false;
+    }
+    buf += got;
+    n -= static_cast<size_t>(got);
+    at += got;
+  }
+  return true;
+}
+
+bool PwriteAll(int fd, const char* buf, size_t n, off_t at) {
+  while (n > 0) {
+    ssize_t put = pwrite(fd, buf, n, at);
+    if (put <= 0) {
+      if (put < 0 && errno == EINTR) continue;
+      return false;
+    }
+    buf += put;
+    n -= static_cast<size_t>(put);
+    at += put;
+  }
+  return true;
+}
+
+// The whole record at `pos` of a half that ends at `end`, if there is one.
+bool ReadRecord(int fd, off_t pos, off_t end, Record* out) {
+  if (end - pos < static_cast<off_t>(kHeadBytes + kSumBytes)) return false;
+  std::string head(kHeadBytes, '\0');
+  if (!PreadAll(fd, head.data(), head.size(), pos)) return false;
+  ByteReader r(head);
+  uint32_t magic = 0, len = 0;
+  if (!r.U32(&magic) || !r.U32(&len) || !r.U64(&out->generation) || !r.U64(&out->txnid) ||
+      magic != kMagic || static_cast<off_t>(len) > end - pos - static_cast<off_t>(kHeadBytes + kSumBytes)) {
+    return false;
+  }
+  std::string rest(len + kSumBytes, '\0');
+  if (!PreadAll(fd, rest.data(), rest.size(), pos + static_cast<off_t>(kHeadBytes))) return false;
+  if (Sum(head + rest.substr(0, len)) != rest.substr(len)) return false;
+  out->body = rest.substr(0, len);
+  out->bytes = kHeadBytes + len + kSumBytes;
+  return true;
+}
+
+// Reads the chain of records at the start of half `h` into `out`, by txn id.
+void ReadHalf(int fd, size_t half_bytes, int h, std::map<uint64_t, std::string>* out) {
+  const off_t start = static_cast<off_t>(half_bytes) * h;
+  const off_t end = start + static_cast<off_t>(half_bytes);
+  off_t pos = start;
+  Record first, rec;
+  if (!ReadRecord(fd, pos, end, &first)) return;
+  pos += static_cast<off_t>(first.bytes);
+  uint64_t prev = first.txnid;
+  (*out)[first.txnid] = std::move(first.body);
+  while (ReadRecord(fd, pos, end, &rec) && rec.generation == first.generation &&
+         rec.txnid == prev + 1) {
+    pos += static_cast<off_t>(rec.bytes);
+    prev = rec.txnid;
+    (*out)[rec.txnid] = std::move(rec.body);
+  }
+}
+
+// Makes both halves start with no record, durably.
+bool MarkEmpty(int fd, size_t half_bytes) {
+  const std::string zeros(kHeadBytes, '\0');
+  return PwriteAll(fd, zeros.data(), zeros.size(), 0) &&
+         PwriteAll(fd, zeros.data(), zeros.size(), static_cast<off_t>(half_bytes)) &&
+         fdatasync(fd) == 0;
+}
+
+bool HasRecord(int fd, size_t half_bytes) {
+  Record rec;
+  return ReadRecord(fd, 0, static_cast<off_t>(half_bytes), &rec) ||
+         ReadRecord(fd, static_cast<off_t>(half_bytes), static_cast<off_t>(2 * half_bytes), &rec);
+}
+
+// Half the size of a log file, or 0 when it cannot be one.
+size_t HalfOf(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size % 2 != 0) return 0;
+  return static_cast<size_t>(st.st_size / 2);
+}
+
+uint64_t NewGeneration() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) | rd();
+}
+
+}  // namespace
+
+std::string RedoLogPath(const std::string& db_dir) { return db_dir + "/redo.log"; }
+
+Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t half_bytes) {
+  const std::string path = RedoLogPath(db_dir);
+  ScopedFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_DSYNC, 0600));
+  if (fd.get() < 0) return IoError("cannot open the redo log " + path);
+  int tries = 0;
+  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || ++tries == kLockTries) return std::unique_ptr<RedoLog>();
+    std::this_thread::sleep_for(kLockPause);
+  }
+  if (HalfOf(fd.get()) != half_bytes) {
+    // Written once, so later writes overwrite allocated blocks and change no metadata.
+    const std::string zeros(size_t{1} << 20, '\0');
+    if (ftruncate(fd.get(), 0) != 0) return IoError("cannot reset the redo log " + path);
+    for (size_t done = 0; done < 2 * half_bytes; done += zeros.size()) {
+      const size_t n = std::min(zeros.size(), 2 * half_bytes - done);
+      if (!PwriteAll(fd.get(), zeros.data(), n, static_cast<off_t>(done))) {
+        return IoError("cannot make the redo log " + path);
+      }
+    }
+    ScopedFd dir(open(db_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fsync(fd.get()) != 0 || dir.get() < 0 || fsync(dir.get()) != 0) {
+      return IoError("cannot make the redo log " + path + " durable");
+    }
+  }
+  return std::unique_ptr<RedoLog>(new RedoLog(std::move(fd), path, half_bytes));
+}
+
+RedoLog::RedoLog(ScopedFd fd, std::string path, size_t half_bytes)
+    : fd_(std::move(fd)), path_(std::move(path)), half_bytes_(half_bytes),
+      generation_(NewGeneration()) {}
+
+RedoLog::~RedoLog() {
+  std::lock_guard lock(mu_);
+  // Everything the log holds is flushed in the store: the next open has nothing to
+  // redo, and compaction may renumber the transactions.
+  if (flushed_once_ && !failed_ && logged_upto_ <= synced_) MarkEmpty(fd_.get(), half_bytes_);
+}
+
+void RedoLog::Committed(uint64_t txnid, std::string changes) {
+  std::lock_guard lock(mu_);
+  if (overflowed_.load(std::memory_order_relaxed) || txnid <= synced_) return;
+  pending_bytes_ += changes.size() + kHeadBytes + kSumBytes;
+  pending_[txnid] = std::move(changes);
+  if (pending_bytes_ > half_bytes_) {
+    // Too much for one half: MakeDurable flushes the store until the next flush.
+    overflowed_ = true;
+    pending_.clear();
+    pending_bytes_ = 0;
+  }
+}
+
+bool RedoLog::Persist(uint64_t last_txnid) {
+  std::lock_guard lock(mu_);
+  if (!flushed_once_ || failed_) return false;
+  if (last_txnid <= logged_upto_) return true;
+  if (overflowed_.load(std::memory_order_relaxed)) return false;
+  std::string out;
+  for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return false;  // not recorded here
+    out += EncodeRecord(generation_, id, it->second);
+  }
+  if (offset_ + out.size() > half_bytes_) return false;
+  const off_t at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
+  if (!PwriteAll(fd_.get(), out.data(), out.size(), at)) {
+    failed_ = true;  // the store's own flush still works; say why fsync got slower
+    spdlog::warn("cannot write the redo log {}: {}; fsync flushes the whole store from now on",
+                 path_, std::strerror(errno));
+    return false;
+  }
+  offset_ += out.size();
+  logged_upto_ = last_txnid;
+  bytes_written_ += out.size();
+  return true;
+}
+
+void RedoLog::Flushed(uint64_t synced_txnid) {
+  std::lock_guard lock(mu_);
+  if (flushed_once_ && synced_txnid <= synced_) return;
+  flushed_once_ = true;
+  synced_ = synced_txnid;
+  pending_.erase(pending_.begin(), pending_.upper_bound(synced_txnid));
+  pending_bytes_ = 0;
+  for (const auto& [id, changes] : pending_) pending_bytes_ += changes.size() + kHeadBytes + kSumBytes;
+  // Txns after the flush that the old generation holds are written again in the new.
+  logged_upto_ = synced_txnid;
+  if (offset_ > 0) {
+    half_ ^= 1;
+    offset_ = 0;
+    generation_ = NewGeneration();
+  }
+  overflowed_ = false;
+}
+
+uint64_t RedoLog::bytes_written() const {
+  std::lock_guard lock(mu_);
+  return bytes_written_;
+}
+
+Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir) {
+  ReplayReport report;
+  const std::string path = RedoLogPath(db_dir);
+  ScopedFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return report;
+    return IoError("cannot open the redo log " + path);
+  }
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return report;  // its writer is live
+  const size_t half = HalfOf(fd.get());
+  if (half == 0) return report;
+  std::map<uint64_t, std::string> records;
+  ReadHalf(fd.get(), half, 0, &records);
+  ReadHalf(fd.get(), half, 1, &records);
+  report.logged = records.size();
+  if (records.empty()) return report;
+
+  uint64_t next = 0;
+  for (;;) {
+    MDB_txn* raw = nullptr;
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_txn_begin(env, nullptr, 0, &raw), "begin a replay"));
+    lmdb::Txn txn(raw);
+    next = mdb_txn_id(raw);
+    auto it = records.find(next);
+    if (it == records.end()) break;
+    bool map_full = false;
+    Status st = ApplyTxnChanges(raw, tables, it->second, &map_full);
+    if (st.ok()) st = lmdb::FromRc(txn.Commit(), "commit a replayed transaction");
+    if (map_full) {
+      txn.Abort();
+      MDB_envinfo info;
+      mdb_env_info(env, &info);
+      KVFS_RETURN_IF_ERROR(
+          lmdb::FromRc(mdb_env_set_mapsize(env, info.me_mapsize * 2), "grow the store map"));
+      continue;
+    }
+    if (!st.ok()) {
+      report.problem = "transaction " + std::to_string(next) + ": " + st.message();
+      break;
+    }
+    ++report.replayed;
+  }
+  if (report.problem.empty() && records.rbegin()->first >= next) {
+    report.problem = "the log continues at transaction " +
+                     std::to_string(records.upper_bound(next)->first) + " but the store at " +
+                     std::to_string(next - 1);
+  }
+  if (report.replayed > 0) {
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_env_sync(env, 1), "flush the replayed transactions"));
+  }
+  if (report.problem.empty()) {
+    if (!MarkEmpty(fd.get(), half)) return IoError("cannot mark the redo log " + path + " done");
+  } else if (rename(path.c_str(), (path + ".unreplayed").c_str()) != 0) {
+    return IoError("cannot set aside the redo log " + path);
+  }
+  return report;
+}
+
+bool RedoLogHasRecords(const std::string& db_dir) {
+  ScopedFd fd(open(RedoLogPath(db_dir).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  const size_t half = HalfOf(fd.get());
+  return half > 0 && HasRecord(fd.get(), half);
+}
+
+}  // namespace kvfs::store
