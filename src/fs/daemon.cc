@@ -35,6 +35,10 @@ namespace {
 // not starve reads.
 constexpr unsigned kMaxThreads = 16;
 constexpr auto kSyncInterval = std::chrono::seconds(1);
+// Between these full flushes the syncer uses the redo log; a full flush at least this
+// often keeps LMDB's dirty pages younger than the kernel's own writeback (30 s), which
+// writes them in no particular order.
+constexpr auto kFlushInterval = std::chrono::seconds(10);
 
 // True until a background daemon's mount is up: libfuse's own messages then also
 // go to stderr, so the user sees why a mount failed.
@@ -165,8 +169,10 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
   return Status::Ok();
 }
 
-// About once a second: purges the queued tombstones, and Store::Sync() when something
-// was committed.
+// About once a second: purges the queued tombstones, and, when something was
+// committed, makes it durable: through the redo log (Filesystem::MakeDurable: one
+// sequential write, which does not hold up an fsync running beside it), and with a
+// full flush of the store every kFlushInterval.
 class Syncer {
  public:
   explicit Syncer(Filesystem& fs)
@@ -174,13 +180,21 @@ class Syncer {
           std::mutex mu;
           std::condition_variable_any cv;
           std::unique_lock lock(mu);
+          auto last_flush = std::chrono::steady_clock::now();
           for (;;) {
             cv.wait_for(lock, stop, kSyncInterval, [] { return false; });
             if (stop.stop_requested()) break;
             fs.PurgeQueued();
             if (!fs.TakeDirty()) continue;
-            Status st = fs.Sync();
+            const auto now = std::chrono::steady_clock::now();
+            const bool flush = now - last_flush >= kFlushInterval;
+            Status st = flush ? fs.Sync() : fs.MakeDurable();
+            if (flush) last_flush = now;
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());
+            spdlog::debug("periodic {}: {} us", flush ? "flush" : "sync",
+                          std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - now)
+                              .count());
           }
         }) {}
 

@@ -202,14 +202,23 @@ bool RedoLog::Persist(uint64_t last_txnid) {
   std::lock_guard lock(mu_);
   if (!flushed_once_ || failed_) return false;
   if (last_txnid <= logged_upto_) return true;
-  if (overflowed_.load(std::memory_order_relaxed)) return false;
+  if (overflowed_.load(std::memory_order_relaxed)) {
+    spdlog::debug("redo log: too much changed since the last flush; flushing the store");
+    return false;
+  }
   std::string out;
   for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
     auto it = pending_.find(id);
-    if (it == pending_.end()) return false;  // not recorded here
+    if (it == pending_.end()) {  // not recorded here
+      spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
+      return false;
+    }
     out += EncodeRecord(generation_, id, it->second);
   }
-  if (offset_ + out.size() > half_bytes_) return false;
+  if (offset_ + out.size() > half_bytes_) {
+    spdlog::debug("redo log: {} bytes do not fit; flushing the store", out.size());
+    return false;
+  }
   const off_t at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
   if (!PwriteAll(fd_.get(), out.data(), out.size(), at)) {
     failed_ = true;  // the store's own flush still works; say why fsync got slower

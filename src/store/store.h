@@ -37,7 +37,7 @@ struct StoreOptions {
   bool no_sync = false;
   // With no_sync: the size of each half of the redo log (redo_log.h) that lets
   // MakeDurable() avoid flushing the store for small transactions; 0 for no log.
-  size_t redo_log_half_bytes = size_t{8} << 20;
+  size_t redo_log_half_bytes = size_t{32} << 20;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
 };

@@ -249,12 +249,19 @@ writer=$!
 wait_until 20 "fsync" test -e "$IT_TMP/synced" || fail "writer did not get through fsync within 20 s"
 daemon=$(pids_mentioning "$MNT")
 [[ -n $daemon ]] || fail "cannot find the daemon serving $MNT"
+# fsync went through the store's redo log: a record starts one of its two halves.
+heads() { local half=$(( $(stat -c %s "$STORE/db/redo.log") / 2 ))
+  { head -c 4 "$STORE/db/redo.log"; tail -c +$((half + 1)) "$STORE/db/redo.log" | head -c 4; } | od -An -c | tr -d ' \n'; }
+[[ $(heads) == *KVRD* ]] || fail "no record at the start of either half of the redo log after fsync (heads: $(heads))"
 log "kill -9 $daemon"
 kill -9 $daemon
 kill "$writer" 2>/dev/null || true
 wait "$writer" 2>/dev/null || true
 force_unmount "$MNT" || fail "cannot unmount $MNT after the daemon was killed"
 it_mount
+# The remount found everything logged already in the store, and emptied the log.
+grep -q "could not be replayed" "$STORE/log/mount.log" && fail "the remount could not replay the redo log: $(grep "could not be replayed" "$STORE/log/mount.log")"
+[[ $(heads) != *KVRD* ]] || fail "the redo log still holds records after the remount"
 assert_file_eq "$MNT/closed.txt" "closed before the crash" "closed file after kill -9 + remount"
 assert_eq "100000" "$(b stat -c %s "$MNT/fsynced.bin")" "size of the fsynced file after kill -9 + remount"
 assert_eq "0" "$(bsh 'tr -d S < "$1" | wc -c' "$MNT/fsynced.bin" | tr -d ' ')" "bytes other than 'S' in the fsynced file"
