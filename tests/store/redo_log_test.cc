@@ -22,13 +22,8 @@ namespace kvfs::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Pattern;
 using testing::StoreFixture;
-
-std::string Pattern(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7 + i / 251);
-  return s;
-}
 
 class RedoLogTest : public StoreFixture {
  protected:

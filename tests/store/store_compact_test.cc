@@ -13,6 +13,7 @@
 namespace kvfs::store {
 namespace {
 
+using testing::Pattern;
 using testing::StoreFixture;
 
 constexpr size_t kMiB = size_t{1} << 20;
@@ -21,12 +22,6 @@ uint64_t DataFileBytes(const std::string& store_dir) {
   struct stat st {};
   EXPECT_EQ(stat((StoreDbDir(store_dir) + "/data.mdb").c_str(), &st), 0);
   return static_cast<uint64_t>(st.st_size);
-}
-
-std::string Pattern(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 13 + i / 509);
-  return s;
 }
 
 class StoreCompactTest : public StoreFixture {

@@ -28,6 +28,13 @@ inline std::string SeedNote(uint64_t seed) {
   return "seed " + std::to_string(seed) + " (replay: KVFS_TEST_SEED=" + std::to_string(seed) + ")";
 }
 
+// `n` bytes of a pattern that differs with `seed` and has no short period.
+inline std::string Pattern(size_t n, char seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 13 + i / 509);
+  return s;
+}
+
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class TempDir {
  public:
