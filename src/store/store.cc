@@ -297,7 +297,14 @@ Status Store::Sync() {
 }
 
 Status Store::MakeDurable() {
-  if (redo_ && redo_->Persist(LastTxnId())) return Status::Ok();
+  if (redo_) {
+    uint64_t last = 0;
+    {
+      std::shared_lock lock(resize_mu_);  // the meta pages move when the map is resized
+      last = LastTxnId();
+    }
+    if (redo_->Persist(last)) return Status::Ok();
+  }
   return Sync();
 }
 
