@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +27,8 @@ constexpr size_t kSumBytes = 16;
 // How long Open waits for a short holder of the lock (another process's replay).
 constexpr int kLockTries = 100;
 constexpr auto kLockPause = std::chrono::milliseconds(10);
+// A log is made only when the disk has this many times its size free.
+constexpr uint64_t kRoomFactor = 8;
 
 struct Record {
   uint64_t generation = 0;
@@ -138,6 +141,19 @@ size_t HalfOf(int fd) {
   return static_cast<size_t>(st.st_size / 2);
 }
 
+// Writes `bytes` of zeros from the start of `fd` and makes them durable, so later
+// writes overwrite allocated blocks and change no file-system metadata.
+bool FillWithZeros(int fd, uint64_t bytes, const std::string& dir_path) {
+  const std::string zeros(size_t{1} << 20, '\0');
+  if (ftruncate(fd, 0) != 0) return false;
+  for (uint64_t done = 0; done < bytes; done += zeros.size()) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - done));
+    if (!PwriteAll(fd, zeros.data(), n, static_cast<off_t>(done))) return false;
+  }
+  ScopedFd dir(open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fsync(fd) == 0 && dir.get() >= 0 && fsync(dir.get()) == 0;
+}
+
 uint64_t NewGeneration() {
   std::random_device rd;
   return (uint64_t{rd()} << 32) | rd();
@@ -157,18 +173,17 @@ Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t
     std::this_thread::sleep_for(kLockPause);
   }
   if (HalfOf(fd.get()) != half_bytes) {
-    // Written once, so later writes overwrite allocated blocks and change no metadata.
-    const std::string zeros(size_t{1} << 20, '\0');
-    if (ftruncate(fd.get(), 0) != 0) return IoError("cannot reset the redo log " + path);
-    for (size_t done = 0; done < 2 * half_bytes; done += zeros.size()) {
-      const size_t n = std::min(zeros.size(), 2 * half_bytes - done);
-      if (!PwriteAll(fd.get(), zeros.data(), n, static_cast<off_t>(done))) {
-        return IoError("cannot make the redo log " + path);
-      }
-    }
-    ScopedFd dir(open(db_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fsync(fd.get()) != 0 || dir.get() < 0 || fsync(dir.get()) != 0) {
-      return IoError("cannot make the redo log " + path + " durable");
+    // The log takes room the store may need: make one only on a disk with plenty free.
+    const uint64_t bytes = 2 * uint64_t{half_bytes};
+    struct statvfs vfs {};
+    const bool roomy = fstatvfs(fd.get(), &vfs) == 0 &&
+                       uint64_t{vfs.f_bavail} * vfs.f_frsize >= kRoomFactor * bytes;
+    if (!roomy || !FillWithZeros(fd.get(), bytes, db_dir)) {
+      if (ftruncate(fd.get(), 0) != 0) return IoError("cannot empty the redo log " + path);
+      spdlog::warn("{}: cannot make a {} MiB redo log ({}); fsync flushes the whole store",
+                   db_dir, bytes >> 20,
+                   roomy ? std::strerror(errno) : "less than " + std::to_string(kRoomFactor * bytes >> 20) + " MiB free on its disk");
+      return std::unique_ptr<RedoLog>();
     }
   }
   return std::unique_ptr<RedoLog>(new RedoLog(std::move(fd), path, half_bytes));

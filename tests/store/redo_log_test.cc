@@ -243,6 +243,24 @@ TEST_F(RedoLogTest, ACleanCloseLeavesNothingToRedoAndCompactionWaitsForARedo) {
   EXPECT_FALSE(RedoLogHasRecords(db_));
 }
 
+TEST(RedoLogRoomTest, WithoutRoomForTheLogTheStoreOpensWithoutOneAndFsyncFlushes) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Sub("store");
+  StoreOptions options;
+  options.no_sync = true;
+  options.redo_log_half_bytes = size_t{1} << 44;  // 32 TiB: no disk here has 8x that
+  KVFS_ASSERT_OK(Store::Create(dir, options));
+  KVFS_ASSERT_OK_AND_ASSIGN(auto store, Store::Open(dir, options));
+  EXPECT_EQ(store->redo_log(), nullptr);
+  EXPECT_EQ(fs::file_size(RedoLogPath(StoreDbDir(dir))), 0u);
+  KVFS_EXPECT_OK(store->Update([](WriteTxn& w) {
+    NewObject spec;
+    spec.mode = 0644;
+    return w.Create(kRootIno, "a", spec).status();
+  }));
+  KVFS_EXPECT_OK(store->MakeDurable());
+}
+
 // Patches: a put over a value is logged as the 64-byte blocks that changed.
 TEST(TxnChangesTest, APutOverAValueKeepsOnlyTheChangedBlocks) {
   Tables tables;
