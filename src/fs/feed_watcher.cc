@@ -189,7 +189,10 @@ void FeedWatcher::Invalidate(const Changed& c) {
     if (!Contains(known, l)) InvalidateEntry(l);  // may be cached as "no such name"
   }
   nodes.SetNames(c.ino, std::move(still));
-  if (c.deleted) nodes.MarkDeleted(c.ino);
+  // A delete merged from a peer leaves a tombstone that keeps its xattrs (and any
+  // content) for open handles: the last forget purges it, or, when the kernel holds
+  // nothing of it, the syncer's next pass.
+  if (c.deleted && nodes.MarkDeleted(c.ino)) fs_.QueuePurge(c.ino);
   if (c.tail) PushSize(c);
 }
 

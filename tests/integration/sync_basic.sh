@@ -130,6 +130,33 @@ kvs A set from-cli "set by the CLI on A" >/dev/null || fail "kvfs set on A faile
 wait_file_eq 3 "$B/from-cli" "set by the CLI on A" >/dev/null \
   || fail "kvfs set on A not on B's mount within 3 s: $(cat "$B/from-cli" 2>&1)"
 
+step "a file deleted on B that A's kernel never looked up: A drops its content and xattrs"
+# A merged delete leaves a tombstone that keeps the file's xattrs (and any content)
+# for open handles; one the kernel does not hold is purged by the next periodic pass
+# (~1 s). Before the fix the xattr stayed for good.
+check_counts() { # NAME: "<content bytes> <xattrs>" from kvfs check
+  kvs "$1" check | sed -n 's/.*(\([0-9]*\) bytes), \([0-9]*\) extended attributes.*/\1 \2/p'
+}
+read -r bytes0 xattrs0 <<<"$(check_counts A)" || fail "kvfs check A failed"
+[[ -n $bytes0 && -n $xattrs0 ]] || fail "could not read the counts from kvfs check A: $(kvs A check 2>&1)"
+b mkdir "$B/unseen"
+bsh 'head -c 300000 /dev/urandom >"$1"' "$B/unseen/big"
+b setfattr -n user.tag -v purge-me "$B/unseen/big"
+a_has_big() { kvs A get unseen/big >/dev/null 2>&1; }
+a_lacks_big() { ! a_has_big; }
+a_has_tag() { (( $(check_counts A | cut -d" " -f2) > xattrs0 )); }
+purged() {
+  local bytes xattrs
+  read -r bytes xattrs <<<"$(check_counts A)"
+  (( bytes <= bytes0 && xattrs <= xattrs0 ))
+}
+wait_until 10 "unseen/big in A's store" a_has_big || fail "unseen/big not in A's store within 10 s"
+wait_until 10 "its xattr too" a_has_tag || fail "the xattr of unseen/big did not reach A's store within 10 s"
+b rm "$B/unseen/big"
+wait_until 10 "unseen/big gone from A" a_lacks_big || fail "unseen/big still in A's store 10 s after rm on B"
+wait_until 5 "A purged it" purged \
+  || fail "A still holds the content or xattr of unseen/big 5 s after its delete arrived (kvfs check A: $(check_counts A); before the file: $bytes0 $xattrs0)"
+
 step "status shows the peer connected"
 st=$(kvs B status "$(store_of B)") || fail "kvfs status B failed"
 assert_contains "$st" "127.0.0.1:$PA, connected" "kvfs status of B"
