@@ -183,6 +183,10 @@ class WriteTxn : public ReadTxn {
 
  private:
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value);
+  // Put for a caller that has read the value it replaces (`old`, nullopt when there
+  // is none), so recording the change for the redo log need not read it again.
+  Status PutOver(MDB_dbi dbi, std::string_view key, std::string_view value,
+                 std::optional<std::string_view> old);
   Status Del(MDB_dbi dbi, std::string_view key);
   // Stamps `inode` and the registers in `parts` (default: those `op` changes), bumps
   // its version vectors, moves its feed entry to the end, and stores it.
@@ -196,6 +200,10 @@ class WriteTxn : public ReadTxn {
   Status DropLink(Inode& child, Ino parent, std::string_view name);
   Status TruncateContent(Inode& inode, uint64_t size);
   Status WriteChunk(Ino ino, uint64_t index, std::string_view data);
+  // Writes `data` at `in_chunk` into chunk `index`, which holds `existing` bytes of
+  // the file: one read of the old chunk (straight from the map), one copy.
+  Status PatchChunk(Ino ino, uint64_t index, uint64_t in_chunk, uint64_t existing,
+                    std::string_view data);
 
   uint64_t node_id_;
   const std::function<uint64_t()>& clock_ms_;

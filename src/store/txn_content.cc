@@ -19,6 +19,22 @@ Status WriteTxn::WriteChunk(Ino ino, uint64_t index, std::string_view data) {
   return Put(t_.chunks, keys::ChunkKey(ino, index), value);
 }
 
+Status WriteTxn::PatchChunk(Ino ino, uint64_t index, uint64_t in_chunk, uint64_t existing,
+                            std::string_view data) {
+  const std::string key = keys::ChunkKey(ino, index);
+  KVFS_ASSIGN_OR_RETURN(auto old, GetRaw(t_.chunks, key));  // none: a hole
+  if (old && old->size() < kChunkStampBytes) {
+    return Status(Code::kCorruption, "corrupt content chunk of inode " + std::to_string(ino));
+  }
+  KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
+  std::string value = EncodeStamp(stamp);  // the chunk's stamp lets sync send only new chunks
+  // A chunk may be shorter than the file's bytes in it (a hole at its end): zeros.
+  if (old) value.append(old->substr(kChunkStampBytes, existing));
+  value.resize(kChunkStampBytes + std::max<uint64_t>(existing, in_chunk + data.size()), '\0');
+  value.replace(kChunkStampBytes + in_chunk, data.size(), data);
+  return PutOver(t_.chunks, key, value, old);
+}
+
 Result<Inode> WriteTxn::Write(Ino ino, uint64_t offset, std::string_view data) {
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
   if (node.is_dir()) return Status(Code::kIsDir, "cannot write to a directory");
@@ -42,10 +58,7 @@ Result<Inode> WriteTxn::Write(Ino ino, uint64_t offset, std::string_view data) {
     if (in_chunk == 0 && n >= existing) {
       KVFS_RETURN_IF_ERROR(WriteChunk(ino, index, rest.substr(0, n)));
     } else {
-      KVFS_ASSIGN_OR_RETURN(std::string chunk, Read(ino, chunk_start, existing));
-      if (chunk.size() < in_chunk + n) chunk.resize(in_chunk + n, '\0');
-      chunk.replace(in_chunk, n, rest.substr(0, n));
-      KVFS_RETURN_IF_ERROR(WriteChunk(ino, index, chunk));
+      KVFS_RETURN_IF_ERROR(PatchChunk(ino, index, in_chunk, existing, rest.substr(0, n)));
     }
     pos += n;
     rest.remove_prefix(n);

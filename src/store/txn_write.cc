@@ -14,14 +14,20 @@
 namespace kvfs::store {
 
 Status WriteTxn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
-  MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
-  if (changes_) {
+  std::optional<std::string_view> old;
+  if (changes_ && value.size() >= TxnChanges::kPatchMinBytes) {
     // The old value lets the log keep only the blocks a put changes.
-    MDB_val old;
-    const bool patch = value.size() >= TxnChanges::kPatchMinBytes &&
-                       mdb_get(txn_, dbi, &k, &old) == MDB_SUCCESS;
-    changes_->Put(dbi, key, value, patch ? std::optional(lmdb::View(old)) : std::nullopt);
+    MDB_val k = lmdb::Val(key), v;
+    if (mdb_get(txn_, dbi, &k, &v) == MDB_SUCCESS) old = lmdb::View(v);
   }
+  return PutOver(dbi, key, value, old);
+}
+
+Status WriteTxn::PutOver(MDB_dbi dbi, std::string_view key, std::string_view value,
+                         std::optional<std::string_view> old) {
+  // Recorded before the put: `old` may point at a page the put reuses.
+  if (changes_) changes_->Put(dbi, key, value, old);
+  MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
   int rc = mdb_put(txn_, dbi, &k, &v, 0);
   if (rc == MDB_MAP_FULL) map_full_ = true;
   return lmdb::FromRc(rc, "write");

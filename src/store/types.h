@@ -19,6 +19,8 @@ inline constexpr Ino kRootIno = 1;
 // File content is stored in fixed-size chunks so a write at an offset rewrites
 // only the chunks it touches, and a missing chunk is a hole that reads as zeros.
 inline constexpr uint64_t kChunkSize = 64 * 1024;
+// A stored chunk is its HLC stamp (EncodeStamp) followed by the bytes.
+inline constexpr size_t kChunkStampBytes = 16;
 inline constexpr size_t kMaxNameLen = 255;
 inline constexpr size_t kMaxPathLen = 4095;
 inline constexpr size_t kMaxSymlinkLen = 4095;
