@@ -335,4 +335,13 @@ bool RedoLogHasRecords(const std::string& db_dir) {
   return half > 0 && HasRecord(fd.get(), half);
 }
 
+bool RedoLogAwaitsReplay(const std::string& db_dir) {
+  ScopedFd fd(open(RedoLogPath(db_dir).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  // Its writer holds LOCK_EX while it runs; closing the fd drops this probe's lock.
+  if (flock(fd.get(), LOCK_SH | LOCK_NB) != 0) return false;
+  const size_t half = HalfOf(fd.get());
+  return half > 0 && HasRecord(fd.get(), half);
+}
+
 }  // namespace kvfs::store

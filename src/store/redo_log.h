@@ -95,6 +95,10 @@ Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std
 // before they are replayed).
 bool RedoLogHasRecords(const std::string& db_dir);
 
+// True when db/redo.log holds records and no process writes it: a writable open would
+// redo them (a read-only open cannot; Store::Open then makes one first).
+bool RedoLogAwaitsReplay(const std::string& db_dir);
+
 std::string RedoLogPath(const std::string& db_dir);
 
 }  // namespace kvfs::store

@@ -157,12 +157,32 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     return Status(Code::kNotFound, dir + " is not a kvfs store (it has no db/data.mdb); "
                                          "create one with: kvfs init DIR");
   }
+  if (options.read_only && RedoLogAwaitsReplay(StoreDbDir(dir))) {
+    ReplayBeforeReadOnlyOpen(dir, options);
+  }
   std::unique_ptr<Store> store(new Store(dir, options));
   KVFS_ASSIGN_OR_RETURN(store->open_lock_, StoreOpenLock::Shared(dir));
   KVFS_RETURN_IF_ERROR(store->OpenEnv(false));
   KVFS_RETURN_IF_ERROR(store->LoadMeta());
   if (!options.read_only) KVFS_RETURN_IF_ERROR(store->OpenRedoLog());
   return store;
+}
+
+void Store::ReplayBeforeReadOnlyOpen(const std::string& dir, const StoreOptions& options) {
+  // Without the replay a read-only open would show the store as it was before
+  // transactions that fsync(2) already reported durable. A writable open redoes them
+  // (and, not being no_sync, makes no log of its own).
+  StoreOptions writable = options;
+  writable.read_only = false;
+  writable.no_sync = false;
+  auto replayed = Open(dir, writable);
+  if (!replayed.ok()) {
+    spdlog::warn("{}: its redo log holds transactions that were made durable but a read-only"
+                 " open cannot redo, and a writable open failed ({}); until the store is opened"
+                 " writable once (kvfs mount without -o ro, or any kvfs write command), the last"
+                 " fsynced changes do not show",
+                 dir, replayed.status().message());
+  }
 }
 
 Status Store::LoadMeta() {

@@ -75,6 +75,8 @@ class Store {
   Store(std::string dir, StoreOptions options);
   Status OpenEnv(bool create);
   Status LoadMeta();
+  // A read-only open of a store whose redo log awaits replay opens it writable first.
+  static void ReplayBeforeReadOnlyOpen(const std::string& dir, const StoreOptions& options);
   Status OpenRedoLog();
   Status Grow();
   Status AdoptForeignResize();

@@ -96,7 +96,9 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
     const uint64_t chunk_start = keys::DecodeU64(key.substr(8)) * kChunkSize;
     if (chunk_start >= ahead_end) break;
     std::string_view value = cur.value();
-    if (value.size() < kChunkStampBytes) return Status(Code::kCorruption, "corrupt content chunk");
+    if (value.size() < kChunkStampBytes) {
+      return Status(Code::kCorruption, "corrupt content chunk");
+    }
     pieces.push_back({chunk_start, value.substr(kChunkStampBytes)});
   }
   size_t prefetched = 0;

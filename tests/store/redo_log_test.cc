@@ -117,6 +117,29 @@ TEST_F(RedoLogTest, WithoutMakeDurableAPowerCutLosesTheCommits) {
   ExpectSound();
 }
 
+TEST_F(RedoLogTest, AReadOnlyOpenShowsWhatTheLogRedoes) {
+  KVFS_ASSERT_OK(store_->Sync());
+  SaveDiskImage();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  ASSERT_TRUE(Write(a.ino, 0, "fsynced").ok());
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  PowerCut(/*keep_log=*/true);
+  ASSERT_TRUE(RedoLogAwaitsReplay(db_));
+  options_.read_only = true;  // as `kvfs get` after the cut
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
+  EXPECT_EQ(ReadAll(a2.ino, 100), "fsynced");
+  EXPECT_FALSE(RedoLogHasRecords(db_));
+}
+
+TEST_F(RedoLogTest, ALiveWriterMeansNoReplayAwaits) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  ASSERT_TRUE(Write(a.ino, 0, "logged").ok());
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  EXPECT_TRUE(RedoLogHasRecords(db_));
+  EXPECT_FALSE(RedoLogAwaitsReplay(db_)) << "this store writes the log";
+}
+
 TEST_F(RedoLogTest, ATornLastRecordIsLeftOutAndTheOnesBeforeItRedone) {
   KVFS_ASSERT_OK(store_->Sync());
   SaveDiskImage();
