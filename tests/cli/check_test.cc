@@ -3,6 +3,7 @@
 // file's directory entry removed, as a lost page would).
 #include <lmdb.h>
 
+#include <cstdio>
 #include <string>
 
 #include "cli_test.h"
@@ -16,6 +17,18 @@ TEST_F(StoreTest, CheckOfASoundStorePrintsItsCounts) {
   const std::string out = KvfsOk({"check"});
   EXPECT_NE(out.find(store_dir() + ": sound: 2 files, 2 directories"), std::string::npos) << out;
   EXPECT_NE(out.find("3 names, 2 content chunks (6 bytes)"), std::string::npos) << out;
+}
+
+TEST_F(StoreTest, CheckNotesARedoLogThatCouldNotBeReplayed) {
+  ASSERT_EQ(KvfsOk({"set", "a", "hello"}), "");
+  EXPECT_EQ(KvfsOk({"check"}).find("unreplayed"), std::string::npos);
+  const std::string path = store_dir() + "/db/redo.log.unreplayed";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  const std::string out = KvfsOk({"check"});  // still exit 0: the store is sound
+  EXPECT_NE(out.find(": sound: "), std::string::npos) << out;
+  EXPECT_NE(out.find("note: " + path + " holds transactions"), std::string::npos) << out;
 }
 
 TEST_F(StoreTest, CheckOfADamagedStoreListsTheProblemAndExits2) {
