@@ -44,6 +44,9 @@ std::string Sum(std::string_view bytes) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+// The size of the record EncodeRecord makes of `body`.
+size_t RecordBytes(std::string_view body) { return kHeadBytes + body.size() + kSumBytes; }
+
 std::string EncodeRecord(uint64_t generation, uint64_t txnid, std::string_view body) {
   ByteWriter w;
   w.U32(kMagic);
@@ -203,7 +206,7 @@ RedoLog::~RedoLog() {
 void RedoLog::Committed(uint64_t txnid, std::string changes) {
   std::lock_guard lock(mu_);
   if (overflowed_.load(std::memory_order_relaxed) || txnid <= synced_) return;
-  pending_bytes_ += changes.size() + kHeadBytes + kSumBytes;
+  pending_bytes_ += RecordBytes(changes);
   pending_[txnid] = std::move(changes);
   if (pending_bytes_ > half_bytes_) {
     // Too much for one half: MakeDurable flushes the store until the next flush.
@@ -214,31 +217,38 @@ void RedoLog::Committed(uint64_t txnid, std::string changes) {
 }
 
 bool RedoLog::Persist(uint64_t last_txnid) {
-  std::lock_guard lock(mu_);
-  if (!flushed_once_ || failed_) return false;
-  if (last_txnid <= logged_upto_) return true;
-  if (overflowed_.load(std::memory_order_relaxed)) {
-    spdlog::debug("redo log: too much changed since the last flush; flushing the store");
-    return false;
-  }
+  std::lock_guard write_lock(write_mu_);
   std::string out;
-  for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) {  // not recorded here
-      spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
+  off_t at = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!flushed_once_ || failed_) return false;
+    if (last_txnid <= logged_upto_) return true;
+    if (overflowed_.load(std::memory_order_relaxed)) {
+      spdlog::debug("redo log: too much changed since the last flush; flushing the store");
       return false;
     }
-    out += EncodeRecord(generation_, id, it->second);
+    for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
+      auto it = pending_.find(id);
+      if (it == pending_.end()) {  // not recorded here
+        spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
+        return false;
+      }
+      out += EncodeRecord(generation_, id, it->second);
+    }
+    if (offset_ + out.size() > half_bytes_) {
+      spdlog::debug("redo log: {} bytes do not fit; flushing the store", out.size());
+      return false;
+    }
+    at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
   }
-  if (offset_ + out.size() > half_bytes_) {
-    spdlog::debug("redo log: {} bytes do not fit; flushing the store", out.size());
-    return false;
-  }
-  const off_t at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
-  if (!PwriteAll(fd_.get(), out.data(), out.size(), at)) {
+  const bool written = PwriteAll(fd_.get(), out.data(), out.size(), at);
+  const int write_errno = errno;
+  std::lock_guard lock(mu_);
+  if (!written) {
     failed_ = true;  // the store's own flush still works; say why fsync got slower
     spdlog::warn("cannot write the redo log {}: {}; fsync flushes the whole store from now on",
-                 path_, std::strerror(errno));
+                 path_, std::strerror(write_errno));
     return false;
   }
   offset_ += out.size();
@@ -248,13 +258,15 @@ bool RedoLog::Persist(uint64_t last_txnid) {
 }
 
 void RedoLog::Flushed(uint64_t synced_txnid) {
+  std::lock_guard write_lock(write_mu_);  // no record is being written to the old half
   std::lock_guard lock(mu_);
   if (flushed_once_ && synced_txnid <= synced_) return;
   flushed_once_ = true;
   synced_ = synced_txnid;
-  pending_.erase(pending_.begin(), pending_.upper_bound(synced_txnid));
-  pending_bytes_ = 0;
-  for (const auto& [id, changes] : pending_) pending_bytes_ += changes.size() + kHeadBytes + kSumBytes;
+  while (!pending_.empty() && pending_.begin()->first <= synced_txnid) {
+    pending_bytes_ -= RecordBytes(pending_.begin()->second);
+    pending_.erase(pending_.begin());
+  }
   // Txns after the flush that the old generation holds are written again in the new.
   logged_upto_ = synced_txnid;
   if (offset_ > 0) {

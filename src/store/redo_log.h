@@ -66,6 +66,11 @@ class RedoLog {
   const std::string path_;
   const size_t half_bytes_;
   std::atomic<bool> overflowed_{false};
+  // write_mu_ (taken first) serializes the writers of the file, Persist and Flushed,
+  // and guards where records go: half_, offset_, generation_, logged_upto_. mu_
+  // guards the rest, and is not held across the disk write, so a commit handing its
+  // changes over (Committed) does not wait for an fsync's write.
+  std::mutex write_mu_;
   mutable std::mutex mu_;
   std::map<uint64_t, std::string> pending_;  // recorded, not known flushed, by txn id
   size_t pending_bytes_ = 0;

@@ -276,8 +276,13 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
     if (!w.map_full()) {
       if (!st.ok()) return st;
       const uint64_t txnid = mdb_txn_id(txn.get());
-      rc = txn.Commit();
-      if (rc == MDB_SUCCESS && redo_ && !changes.empty()) redo_->Committed(txnid, changes.Take());
+      {
+        std::lock_guard handing_over(commit_mu_);
+        rc = txn.Commit();
+        if (rc == MDB_SUCCESS && redo_ && !changes.empty()) {
+          redo_->Committed(txnid, changes.Take());
+        }
+      }
       if (rc != MDB_MAP_FULL) return lmdb::FromWriteRc(rc, "commit", StoreDbDir(dir_));
     }
     txn.Abort();
@@ -321,6 +326,7 @@ Status Store::MakeDurable() {
     uint64_t last = 0;
     {
       std::shared_lock lock(resize_mu_);  // the meta pages move when the map is resized
+      std::lock_guard no_commit_half_done(commit_mu_);
       last = LastTxnId();
     }
     if (redo_->Persist(last)) return Status::Ok();

@@ -97,6 +97,10 @@ class Store {
   std::unique_ptr<RedoLog> redo_;
   // One flush at a time, so the redo log learns of flushes in order.
   std::mutex sync_mu_;
+  // Held across a commit and its hand-over to the redo log, and while MakeDurable
+  // reads the last txn id: so the id never names a transaction of this process that
+  // the log has not been given yet (it would make fsync flush the whole store).
+  std::mutex commit_mu_;
 };
 
 // The database directory inside a store.
