@@ -248,6 +248,8 @@ void CompactIfWorthIt(const std::string& store_dir) {
 int Serve(const MountConfig& config, Startup& startup) {
   const MountOptions& opts = config.options;
   if (!opts.read_only) CompactIfWorthIt(config.store_dir);
+  // Alone, this mount may purge any tombstone: no process can hold one open.
+  const bool alone = !opts.read_only && store::StoreOpenByNoOne(config.store_dir);
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes
@@ -256,6 +258,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   std::unique_ptr<store::Store> store = std::move(opened).value();
 
   Filesystem fs(*store, FsConfigFor(config.fs, opts));
+  if (alone) fs.QueueUnpurgedTombstones();  // the syncer purges them within a second
   const fuse_lowlevel_ops ops = MakeLowlevelOps();
   const std::string fuse_options = FuseOptionString(opts, config.store_dir);
   spdlog::info("mounting {} on {} (-o {})", config.store_dir, config.mountpoint, fuse_options);

@@ -161,6 +161,23 @@ void Filesystem::QueuePurge(store::Ino ino) {
   if (full) PurgeQueued();
 }
 
+void Filesystem::QueueUnpurgedTombstones() {
+  if (config_.read_only) return;
+  std::vector<store::Ino> inos;
+  Status st = View([&](store::ReadTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(inos, t.UnpurgedTombstones());
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("cannot look for deleted files whose content is still stored: {}", st.message());
+    return;
+  }
+  if (inos.empty()) return;
+  spdlog::info("purging the content of {} deleted file(s) that the last stop left behind",
+               inos.size());
+  for (store::Ino ino : inos) QueuePurge(ino);
+}
+
 bool Filesystem::HasQueuedPurges() {
   std::lock_guard lock(purge_mu_);
   return !purge_queue_.empty();

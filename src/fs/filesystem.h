@@ -105,6 +105,9 @@ class Filesystem {
   // daemon at unmount, QueuePurge when the queue is long, and a write that finds
   // the disk full, before it tries once more).
   void PurgeQueued();
+  // Queues the tombstones a crash left with their content or xattrs. Only for a
+  // mount that is the store's only user, before it serves: then none is open.
+  void QueueUnpurgedTombstones();
 
  private:
   Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);

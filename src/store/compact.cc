@@ -108,6 +108,12 @@ std::string StoreOpenLockPath(const std::string& store_dir) {
   return StoreDbDir(store_dir) + "/open.lock";
 }
 
+bool StoreOpenByNoOne(const std::string& store_dir) {
+  ScopedFd lock(open(StoreOpenLockPath(store_dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  // Closing the fd drops the probe's lock.
+  return lock.get() >= 0 && flock(lock.get(), LOCK_EX | LOCK_NB) == 0;
+}
+
 Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
                                         const CompactPolicy& policy) {
   const std::string db_dir = StoreDbDir(store_dir);

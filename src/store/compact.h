@@ -57,6 +57,10 @@ class StoreOpenLock {
   ScopedFd fd_;
 };
 
+// True when no process has the store in `store_dir` open right now (nobody holds
+// db/open.lock); call it before opening the store yourself.
+bool StoreOpenByNoOne(const std::string& store_dir);
+
 // The lock file inside a store.
 std::string StoreOpenLockPath(const std::string& store_dir);
 

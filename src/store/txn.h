@@ -57,6 +57,9 @@ class ReadTxn {
   Result<size_t> PrefetchContent(Ino ino, size_t max_chunks);
   Result<std::string> GetXattr(Ino ino, std::string_view name);
   Result<std::vector<std::string>> ListXattrs(Ino ino);
+  // Tombstones that still hold content chunks or xattrs: their purge was due when the
+  // last process holding them stopped, and a crash can skip it (one scan of inodes).
+  Result<std::vector<Ino>> UnpurgedTombstones();
   // The object reached by walking `path` ("a/b/c") from the root; "" is the root.
   Result<Inode> Resolve(std::string_view path);
   // One path of a live object (its first name up to the root), "" for the root.

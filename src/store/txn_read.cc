@@ -150,6 +150,26 @@ Result<std::vector<std::string>> ReadTxn::ListXattrs(Ino ino) {
   return out;
 }
 
+Result<std::vector<Ino>> ReadTxn::UnpurgedTombstones() {
+  std::vector<Ino> out;
+  lmdb::Cursor inodes(txn_, t_.inodes), chunks(txn_, t_.chunks), xattrs(txn_, t_.xattrs);
+  if (!inodes.ok() || !chunks.ok() || !xattrs.ok()) {
+    return Status(Code::kIo, "cannot open a cursor to look for unpurged tombstones");
+  }
+  for (bool more = inodes.First(); more; more = inodes.Next()) {
+    if (inodes.key().size() != 8) continue;  // kvfs check reports such keys
+    const Ino ino = keys::DecodeU64(inodes.key());
+    auto node = DecodeInode(ino, inodes.value());
+    if (!node.ok() || !node->deleted) continue;
+    const std::string prefix = keys::InodeKey(ino);
+    if ((chunks.Seek(prefix) && chunks.key().starts_with(prefix)) ||
+        (xattrs.Seek(prefix) && xattrs.key().starts_with(prefix))) {
+      out.push_back(ino);
+    }
+  }
+  return out;
+}
+
 Result<Inode> ReadTxn::Resolve(std::string_view path) {
   KVFS_ASSIGN_OR_RETURN(auto names, SplitKey(path));
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(kRootIno));

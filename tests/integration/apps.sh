@@ -237,11 +237,17 @@ write_file "$MNT/closed.txt" "closed before the crash"
 rm -f "$IT_TMP/synced"
 # (timeout itself in the background, so that $! is its pid and killing it
 # ends the writer too)
-timeout -k 5 60 "$PY" - "$MNT/fsynced.bin" "$IT_TMP/synced" <<'EOF2' &
+timeout -k 5 60 "$PY" - "$MNT/fsynced.bin" "$IT_TMP/synced" "$MNT/held.bin" <<'EOF2' &
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 os.write(fd, b"S" * 100000)
 os.fsync(fd)
+# A file deleted while open: its content must stay until the close, which the
+# crash skips; the remount purges it.
+held = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(held, b"H" * 200000)
+os.setxattr(sys.argv[3], "user.held", b"yes")
+os.unlink(sys.argv[3])
 open(sys.argv[2], "w").close()      # tell the test fsync has returned
 time.sleep(50)                      # keep the file open across the crash
 EOF2
@@ -253,6 +259,11 @@ daemon=$(pids_mentioning "$MNT")
 heads() { local half=$(( $(stat -c %s "$STORE/db/redo.log") / 2 ))
   { head -c 4 "$STORE/db/redo.log"; tail -c +$((half + 1)) "$STORE/db/redo.log" | head -c 4; } | od -An -c | tr -d ' \n'; }
 [[ $(heads) == *KVRD* ]] || fail "no record at the start of either half of the redo log after fsync (heads: $(heads))"
+check_counts() { # "<content bytes> <xattrs>" from kvfs check
+  kv check | sed -n 's/.*(\([0-9]*\) bytes), \([0-9]*\) extended attributes.*/\1 \2/p'
+}
+read -r bytes_held xattrs_held <<<"$(check_counts)"
+[[ -n $bytes_held ]] || fail "could not read the counts of kvfs check: $(kv check 2>&1)"
 log "kill -9 $daemon"
 kill -9 $daemon
 kill "$writer" 2>/dev/null || true
@@ -267,6 +278,14 @@ assert_eq "100000" "$(b stat -c %s "$MNT/fsynced.bin")" "size of the fsynced fil
 assert_eq "0" "$(bsh 'tr -d S < "$1" | wc -c' "$MNT/fsynced.bin" | tr -d ' ')" "bytes other than 'S' in the fsynced file"
 assert_eq "ok" "$(sq "$db" 'PRAGMA integrity_check;')" "sqlite integrity_check after kill -9 + remount"
 out=$(gitc fsck --strict 2>&1) || fail "git fsck after kill -9 + remount: $out"
+purged() {
+  local bytes xattrs
+  read -r bytes xattrs <<<"$(check_counts)"
+  (( bytes <= bytes_held - 200000 && xattrs < xattrs_held ))
+}
+wait_until 5 "the held file purged" purged || fail "the file deleted while open before \
+the crash still holds its content or xattr 5 s after the remount (kvfs check: $(check_counts); \
+before the crash: $bytes_held $xattrs_held)"
 
 it_umount
 
