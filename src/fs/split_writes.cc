@@ -16,13 +16,20 @@ void SplitWrites::BeforeWrite(uint64_t ino, uint64_t offset, uint64_t size) {
   std::lock_guard lock(mu_);
   auto [it, fresh] = holds_.try_emplace(ino, Hold{now, now});
   if (!fresh && now - it->second.since > options_.max_hold) return;  // the cap ran out
-  it->second.until = now + options_.settle;
+  // Held while this piece commits, however long that takes: the settle time counts
+  // from the reply, since the kernel sends the next piece only after it.
+  it->second.until = Clock::time_point::max();
 }
 
 void SplitWrites::AfterWrite(uint64_t ino, uint64_t offset, uint64_t size) {
-  if (EndsOnPage(offset, size)) return;  // a next piece may follow
   std::lock_guard lock(mu_);
-  holds_.erase(ino);
+  if (!EndsOnPage(offset, size)) {
+    holds_.erase(ino);  // the last piece of its write(2)
+    return;
+  }
+  auto it = holds_.find(ino);
+  if (it == holds_.end() || it->second.until != Clock::time_point::max()) return;
+  it->second.until = options_.now() + options_.settle;  // a next piece may follow
 }
 
 void SplitWrites::Released(uint64_t ino) {

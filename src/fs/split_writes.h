@@ -12,7 +12,8 @@
 // Every cut falls on a page boundary, so a WRITE that ends inside a page is the last
 // piece of its write(2). The sync sender holds back a file whose last WRITE ended on
 // a page boundary (it may go on) until the next WRITE ends inside a page, the file is
-// released, or `settle` passes; a file kept busy by page-aligned writes (cp of a big
+// released, or `settle` passes after that piece was committed (a slow commit on a
+// loaded machine must not eat the wait for the next piece); a file kept busy by page-aligned writes (cp of a big
 // file) is held at most `max_hold` in a row, so it still syncs while it is written.
 
 #include <chrono>

@@ -67,6 +67,19 @@ TEST_F(SplitWritesTest, AHoldSettlesAndReleaseEndsIt) {
   EXPECT_FALSE(s.Held(5));
 }
 
+TEST_F(SplitWritesTest, TheSettleTimeCountsFromTheCommitOfAPiece) {
+  SplitWrites s = Make();
+  // A slow commit (a loaded machine): 1 MiB piece, 80 ms between request and reply.
+  s.BeforeWrite(4, 100, 1048476);
+  now_ += 80ms;
+  EXPECT_TRUE(s.Held(4)) << "held while the piece commits";
+  s.AfterWrite(4, 100, 1048476);
+  now_ += 49ms;
+  EXPECT_TRUE(s.Held(4)) << "the next piece may still come";
+  now_ += 2ms;
+  EXPECT_FALSE(s.Held(4));
+}
+
 TEST_F(SplitWritesTest, ARunOfAlignedWritesIsHeldAtMostMaxHold) {
   SplitWrites s = Make();
   uint64_t off = 0;
