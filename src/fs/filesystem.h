@@ -21,6 +21,7 @@
 #include "fs/mount_options.h"
 #include "fs/node_table.h"
 #include "fs/own_seqs.h"
+#include "fs/read_ahead.h"
 #include "fs/split_writes.h"
 #include "store/store.h"
 
@@ -61,6 +62,7 @@ class Filesystem {
   NodeTable& nodes() { return nodes_; }
   OwnSeqs& own_seqs() { return own_; }
   SplitWrites& split_writes() { return split_writes_; }
+  ReadAhead& read_ahead() { return read_ahead_; }
   const FsConfig& config() const { return config_; }
 
   // One read transaction.
@@ -122,6 +124,7 @@ class Filesystem {
   NodeTable nodes_;
   OwnSeqs own_;
   SplitWrites split_writes_;
+  ReadAhead read_ahead_;
   std::atomic<bool> dirty_{false};
   std::mutex purge_mu_;
   std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_

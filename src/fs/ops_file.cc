@@ -79,6 +79,9 @@ Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::strin
   if (off < 0) return Status(Code::kInvalid, "negative offset");
   return fs.View([&](store::ReadTxn& t) -> Status {
     KVFS_ASSIGN_OR_RETURN(*out, t.Read(ino, static_cast<uint64_t>(off), size));
+    const ReadAhead::Range ahead = fs.read_ahead().OnRead(ino, static_cast<uint64_t>(off), size);
+    // Only a hint: a failure costs speed, not the read.
+    if (!ahead.empty()) (void)t.PrefetchRange(ino, ahead.from, ahead.to);
     return Status::Ok();
   });
 }

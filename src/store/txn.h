@@ -55,6 +55,10 @@ class ReadTxn {
   // in a read transaction first, so its write transaction does not wait on the disk
   // while it holds the store's write lock. Returns how many chunks it brought in.
   Result<size_t> PrefetchContent(Ino ino, size_t max_chunks);
+  // Asks the kernel to read the content chunks of `ino` that overlap [from, to) in
+  // the background (a sequential reader's read-ahead; fs/read_ahead.h). Returns how
+  // many chunks it asked for; holes and bytes past the end have none.
+  Result<size_t> PrefetchRange(Ino ino, uint64_t from, uint64_t to);
   Result<std::string> GetXattr(Ino ino, std::string_view name);
   Result<std::vector<std::string>> ListXattrs(Ino ino);
   // Tombstones that still hold content chunks or xattrs: their purge was due when the

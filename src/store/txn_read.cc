@@ -133,6 +133,21 @@ Result<size_t> ReadTxn::PrefetchContent(Ino ino, size_t max_chunks) {
   return values.size();
 }
 
+Result<size_t> ReadTxn::PrefetchRange(Ino ino, uint64_t from, uint64_t to) {
+  if (from >= to) return size_t{0};
+  lmdb::Cursor cur(txn_, t_.chunks);
+  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  size_t asked = 0;
+  for (bool more = cur.Seek(keys::ChunkKey(ino, from / kChunkSize)); more; more = cur.Next()) {
+    std::string_view key = cur.key();
+    if (key.size() != 16 || keys::KeyIno(key) != ino) break;
+    if (keys::DecodeU64(key.substr(8)) * kChunkSize >= to) break;
+    PrefetchPages(cur.value());
+    ++asked;
+  }
+  return asked;
+}
+
 Result<std::string> ReadTxn::GetXattr(Ino ino, std::string_view name) {
   KVFS_ASSIGN_OR_RETURN(auto raw, GetRaw(t_.xattrs, keys::XattrKey(ino, name)));
   if (!raw) return Status(Code::kNoData, "no extended attribute '" + std::string(name) + "'");

@@ -96,6 +96,25 @@ TEST_F(StoreContentTest, PrefetchContentCountsOnlyThisFilesChunks) {
   EXPECT_EQ(none, 0u);
 }
 
+TEST_F(StoreContentTest, PrefetchRangeAsksForTheChunksThatOverlapIt) {
+  ASSERT_TRUE(Write(ino_, 0, Pattern(10 * kChunkSize + 1, 'p')).ok());  // chunks 0-10
+  ASSERT_TRUE(Write(ino_, 20 * kChunkSize, "tail").ok());               // a hole, chunk 20
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode other, Create(kRootIno, "other"));
+  ASSERT_TRUE(Write(other.ino, 0, Pattern(3 * kChunkSize, 'q')).ok());
+  size_t middle = 0, across_hole = 0, past_end = 0, empty = 0;
+  KVFS_ASSERT_OK(View([&](ReadTxn& r) -> Status {
+    KVFS_ASSIGN_OR_RETURN(middle, r.PrefetchRange(ino_, 2 * kChunkSize + 5, 5 * kChunkSize));
+    KVFS_ASSIGN_OR_RETURN(across_hole, r.PrefetchRange(ino_, 9 * kChunkSize, 30 * kChunkSize));
+    KVFS_ASSIGN_OR_RETURN(past_end, r.PrefetchRange(ino_, 21 * kChunkSize, 40 * kChunkSize));
+    KVFS_ASSIGN_OR_RETURN(empty, r.PrefetchRange(ino_, 3 * kChunkSize, 3 * kChunkSize));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(middle, 3u) << "chunks 2, 3 and 4";
+  EXPECT_EQ(across_hole, 3u) << "chunks 9, 10 and 20; the hole has none";
+  EXPECT_EQ(past_end, 0u) << "nothing past the end, and nothing of the next file";
+  EXPECT_EQ(empty, 0u);
+}
+
 TEST_F(StoreContentTest, OverwriteInsideKeepsTheRest) {
   ASSERT_TRUE(Write(ino_, 0, std::string(3 * kChunkSize, 'x')).ok());
   ASSERT_TRUE(Write(ino_, kChunkSize, "yy").ok());  // chunk-aligned, shorter than the chunk
