@@ -169,7 +169,8 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
   return Status::Ok();
 }
 
-// About once a second: purges the queued tombstones, and, when something was
+// About once a second: purges the queued tombstones when that is due
+// (fs/purge_schedule.h), and, when something was
 // committed, makes it durable: through the redo log (Filesystem::MakeDurable: one
 // sequential write, which does not hold up an fsync running beside it), and with a
 // full flush of the store every kFlushInterval.
@@ -184,7 +185,7 @@ class Syncer {
           for (;;) {
             cv.wait_for(lock, stop, kSyncInterval, [] { return false; });
             if (stop.stop_requested()) break;
-            fs.PurgeQueued();
+            fs.PurgeQueuedIfDue();
             if (!fs.TakeDirty()) continue;
             const auto now = std::chrono::steady_clock::now();
             const bool flush = now - last_flush >= kFlushInterval;

@@ -5,7 +5,7 @@
 namespace kvfs::fs {
 namespace {
 
-// A queue this long is purged at once, by the thread that fills it.
+// Tombstones purged in one transaction: a bounded lock hold and dirty set.
 constexpr size_t kPurgeBatch = 512;
 // Chunks whose first page a purge brings into memory before it takes the write lock:
 // 65,536 chunks are a 4 GiB file and 256 MiB of page cache. Past that, the purge's
@@ -66,7 +66,10 @@ Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool*
     return Status::Ok();
   });
   own_.Finish(token, st.ok());
-  if (st.ok()) dirty_.store(true);
+  if (st.ok()) {
+    dirty_.store(true);
+    purge_schedule_.Committed(PurgeSchedule::Clock::now());
+  }
   return st;
 }
 
@@ -141,7 +144,7 @@ bool Filesystem::TryPurge(store::Ino ino) {
   PrefetchForPurge({ino});
   Status st = Update([&](store::WriteTxn& t) { return PurgeTombstone(t, ino); });
   if (!st.ok()) {
-    spdlog::warn("purge of deleted inode {} failed: {}; retrying in about a second", ino,
+    spdlog::warn("purge of deleted inode {} failed: {}; retrying within a few seconds", ino,
                  st.message());
     return false;
   }
@@ -153,10 +156,9 @@ void Filesystem::QueuePurge(store::Ino ino) {
   bool full;
   {
     std::lock_guard lock(purge_mu_);
+    if (purge_queue_.empty()) purge_schedule_.Filled(PurgeSchedule::Clock::now());
     purge_queue_.push_back(ino);
-    // Every kPurgeBatch-th, not every one past it: a queue that cannot be purged
-    // (a full disk) is tried again once per batch, not on every forget.
-    full = purge_queue_.size() % kPurgeBatch == 0;
+    full = purge_schedule_.Overflowing(purge_queue_.size());
   }
   if (full) PurgeQueued();
 }
@@ -183,13 +185,34 @@ bool Filesystem::HasQueuedPurges() {
   return !purge_queue_.empty();
 }
 
-void Filesystem::PurgeQueued() {
-  std::vector<store::Ino> inos;
+void Filesystem::PurgeQueuedIfDue() {
+  size_t queued;
   {
     std::lock_guard lock(purge_mu_);
-    inos.swap(purge_queue_);
+    queued = purge_queue_.size();
   }
-  if (inos.empty()) return;
+  if (purge_schedule_.Due(queued, PurgeSchedule::Clock::now())) PurgeQueued();
+}
+
+void Filesystem::PurgeQueued() {
+  std::vector<store::Ino> all;
+  {
+    std::lock_guard lock(purge_mu_);
+    all.swap(purge_queue_);
+  }
+  std::vector<store::Ino> retry;  // what waits for the next round
+  for (size_t at = 0; at < all.size(); at += kPurgeBatch) {
+    const std::vector<store::Ino> inos(all.begin() + at,
+                                       all.begin() + std::min(all.size(), at + kPurgeBatch));
+    PurgeBatch(inos, &retry);
+  }
+  if (retry.empty()) return;
+  std::lock_guard lock(purge_mu_);
+  if (purge_queue_.empty()) purge_schedule_.Filled(PurgeSchedule::Clock::now());
+  purge_queue_.insert(purge_queue_.end(), retry.begin(), retry.end());
+}
+
+void Filesystem::PurgeBatch(const std::vector<store::Ino>& inos, std::vector<store::Ino>* retry) {
   PrefetchForPurge(inos);
   Status st = Update([&](store::WriteTxn& t) -> Status {
     for (store::Ino ino : inos) KVFS_RETURN_IF_ERROR(PurgeTombstone(t, ino));
@@ -202,19 +225,15 @@ void Filesystem::PurgeQueued() {
   if (st.code() == Code::kNoSpace) {
     // One at a time would fail the same way: all wait for the next round.
     spdlog::warn("purge of {} deleted inodes waits: {}", inos.size(), st.message());
-    std::lock_guard lock(purge_mu_);
-    purge_queue_.insert(purge_queue_.end(), inos.begin(), inos.end());
+    retry->insert(retry->end(), inos.begin(), inos.end());
     return;
   }
   // One at a time, so one bad inode does not keep the others' content forever.
   spdlog::warn("batch purge of {} deleted inodes failed: {}; purging one by one", inos.size(),
                st.message());
-  std::vector<store::Ino> failed;
   for (store::Ino ino : inos) {
-    if (!TryPurge(ino)) failed.push_back(ino);
+    if (!TryPurge(ino)) retry->push_back(ino);
   }
-  std::lock_guard lock(purge_mu_);
-  purge_queue_.insert(purge_queue_.end(), failed.begin(), failed.end());  // next time
 }
 
 }  // namespace kvfs::fs

@@ -21,6 +21,7 @@
 #include "fs/mount_options.h"
 #include "fs/node_table.h"
 #include "fs/own_seqs.h"
+#include "fs/purge_schedule.h"
 #include "fs/read_ahead.h"
 #include "fs/split_writes.h"
 #include "store/store.h"
@@ -103,10 +104,13 @@ class Filesystem {
   // tombstone has no name and no open handle, so nothing can read it any more,
   // and one revived by a merge meanwhile is not deleted when the queue is purged.
   void QueuePurge(store::Ino ino);
-  // Purges the queued tombstones (the syncer calls it about once a second, the
-  // daemon at unmount, QueuePurge when the queue is long, and a write that finds
-  // the disk full, before it tries once more).
+  // Purges the queued tombstones, in transactions of up to 512 (the daemon at
+  // unmount, QueuePurge when the queue is long, and a write that finds the disk
+  // full, before it tries once more).
   void PurgeQueued();
+  // PurgeQueued when the schedule says it is due (purge_schedule.h); the syncer calls
+  // it about once a second.
+  void PurgeQueuedIfDue();
   // Queues the tombstones a crash left with their content or xattrs. Only for a
   // mount that is the store's only user, before it serves: then none is open.
   void QueueUnpurgedTombstones();
@@ -116,6 +120,9 @@ class Filesystem {
   bool HasQueuedPurges();
   // Purges `ino` if it is a tombstone; false if that failed (logged).
   bool TryPurge(store::Ino ino);
+  // Purges `inos` in one transaction (one by one if that fails); adds to `retry`
+  // those whose purge failed.
+  void PurgeBatch(const std::vector<store::Ino>& inos, std::vector<store::Ino>* retry);
   // Brings into memory what purging `inos` will read, outside the write lock.
   void PrefetchForPurge(const std::vector<store::Ino>& inos);
 
@@ -126,6 +133,7 @@ class Filesystem {
   SplitWrites split_writes_;
   ReadAhead read_ahead_;
   std::atomic<bool> dirty_{false};
+  PurgeSchedule purge_schedule_;
   std::mutex purge_mu_;
   std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_
 };
