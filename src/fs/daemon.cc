@@ -31,9 +31,12 @@
 namespace kvfs::fs {
 namespace {
 
-// Request threads: enough that requests waiting for the store's write lock do
-// not starve reads.
-constexpr unsigned kMaxThreads = 16;
+// Request threads. The kernel hands each request to the thread that has waited
+// longest, so every thread libfuse ever started takes its turn, each with cold
+// caches: 4 made metadata-heavy work 10-20 % faster than 16 on this 2-core machine
+// (src/fs/README.md). The cost: 4 requests waiting for the store's write lock (a
+// long purge or merge holds it) leave no thread for reads meanwhile.
+constexpr unsigned kMaxThreads = 4;
 constexpr auto kSyncInterval = std::chrono::seconds(1);
 // Between these full flushes the syncer uses the redo log; a full flush at least this
 // often keeps LMDB's dirty pages younger than the kernel's own writeback (30 s), which
