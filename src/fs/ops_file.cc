@@ -2,10 +2,11 @@
 // see ops_table.cc).
 //
 // Writes go to the store as they arrive, each one transaction that rewrites only
-// the 64 KiB chunks it touches. The kernel's writeback cache batches small
-// writes into big ones (up to max_write) and flushes them before flush/close
-// returns, so after close(2) the data is in the store. fsync pays for the disk
-// flush (Store::Sync); other commits are made durable by the periodic sync.
+// the 64 KiB chunks it touches, so after close(2) the data is in the store. (With
+// `-o writeback_cache` the kernel batches small writes into big ones, up to
+// max_write, and flushes them before close returns.) fsync makes every commit so
+// far durable through the store's redo log (Filesystem::MakeDurable); other commits
+// are made durable by the periodic sync.
 #include <fcntl.h>
 
 #include <string>
