@@ -156,8 +156,7 @@ void Filesystem::QueuePurge(store::Ino ino) {
   bool full;
   {
     std::lock_guard lock(purge_mu_);
-    if (purge_queue_.empty()) purge_schedule_.Filled(PurgeSchedule::Clock::now());
-    purge_queue_.push_back(ino);
+    AppendToPurgeQueue({ino});
     full = purge_schedule_.Overflowing(purge_queue_.size());
   }
   if (full) PurgeQueued();
@@ -208,8 +207,12 @@ void Filesystem::PurgeQueued() {
   }
   if (retry.empty()) return;
   std::lock_guard lock(purge_mu_);
+  AppendToPurgeQueue(retry);
+}
+
+void Filesystem::AppendToPurgeQueue(const std::vector<store::Ino>& inos) {
   if (purge_queue_.empty()) purge_schedule_.Filled(PurgeSchedule::Clock::now());
-  purge_queue_.insert(purge_queue_.end(), retry.begin(), retry.end());
+  purge_queue_.insert(purge_queue_.end(), inos.begin(), inos.end());
 }
 
 void Filesystem::PurgeBatch(const std::vector<store::Ino>& inos, std::vector<store::Ino>* retry) {

@@ -123,6 +123,9 @@ class Filesystem {
   // Purges `inos` in one transaction (one by one if that fails); adds to `retry`
   // those whose purge failed.
   void PurgeBatch(const std::vector<store::Ino>& inos, std::vector<store::Ino>* retry);
+  // Appends to the purge queue, starting its wait when it was empty. Caller holds
+  // purge_mu_.
+  void AppendToPurgeQueue(const std::vector<store::Ino>& inos);
   // Brings into memory what purging `inos` will read, outside the write lock.
   void PrefetchForPurge(const std::vector<store::Ino>& inos);
 
