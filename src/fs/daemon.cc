@@ -229,31 +229,32 @@ class SignalsBlocked {
 // A store that once held large files keeps LMDB's free pages, and every commit then
 // writes cold, scattered pages (store/compact.h); compacting before serving makes
 // commits fast again. Done only when no other kvfs process has the store open, and
-// never fatal: the mount serves the store as it is.
-void CompactIfWorthIt(const std::string& store_dir) {
+// never fatal: the mount serves the store as it is. Returns whether no other kvfs
+// process had the store open: the lock the compaction takes answers that too.
+bool CompactIfWorthIt(const std::string& store_dir) {
   const auto start = std::chrono::steady_clock::now();
   auto report = store::CompactIfWasteful(store_dir);
   if (!report.ok()) {
     spdlog::warn("the store was not compacted: {}; serving it as it is", report.status().message());
-    return;
+    return store::StoreOpenByNoOne(store_dir);
   }
   if (!report->compacted) {
     spdlog::debug("the store was not compacted: {}", report->skipped);
-    return;
+    return report->store_was_free;
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
   spdlog::info("compacted the store: {} -> {} bytes ({} were free) in {} ms",
                report->file_bytes_before, report->file_bytes_after, report->free_bytes, ms);
+  return report->store_was_free;
 }
 
 // The daemon proper, in the process that serves the mount.
 int Serve(const MountConfig& config, Startup& startup) {
   const MountOptions& opts = config.options;
-  if (!opts.read_only) CompactIfWorthIt(config.store_dir);
   // Alone, this mount may purge any tombstone: no process can hold one open.
-  const bool alone = !opts.read_only && store::StoreOpenByNoOne(config.store_dir);
+  const bool alone = !opts.read_only && CompactIfWorthIt(config.store_dir);
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes

@@ -126,6 +126,7 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
     report.skipped = "another kvfs process has the store open";
     return report;
   }
+  report.store_was_free = true;
 
   if (RedoLogHasRecords(db_dir)) {
     // A compacted copy numbers its transactions from 1; the log names them by number.

@@ -33,6 +33,9 @@ struct CompactPolicy {
 struct CompactReport {
   bool compacted = false;
   std::string skipped;  // why it was not compacted (empty when it was)
+  // No other kvfs process had the store open when it was looked at (its open lock
+  // was free), so no other process could hold a deleted file open either.
+  bool store_was_free = false;
   uint64_t file_bytes_before = 0;
   uint64_t free_bytes = 0;
   uint64_t file_bytes_after = 0;

@@ -48,7 +48,9 @@ class ReadTxn {
   // Entries of a directory in name order, starting after `after` (exclusive).
   Result<std::vector<DirEntry>> ListDir(Ino dir, std::string_view after = {},
                                         size_t limit = SIZE_MAX);
-  // Up to `size` bytes at `offset`, short at end of file; holes read as zeros.
+  // Up to `size` bytes at `offset`, short at end of file; holes read as zeros. Asks
+  // the kernel for the chunks it reads, not for what follows: a sequential caller
+  // asks for that with PrefetchRange.
   Result<std::string> Read(Ino ino, uint64_t offset, size_t size);
   // Brings into memory the first page of each of `ino`'s first `max_chunks` content
   // chunks, and waits for them. Deleting a chunk reads that page; a purge calls this

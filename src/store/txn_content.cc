@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "store/chunk_walk.h"
 #include "store/keys.h"
 #include "store/lmdb.h"
 #include "store/record_codec.h"
@@ -84,13 +85,12 @@ Result<Inode> WriteTxn::Replace(Ino ino, std::string_view data) {
 }
 
 Status WriteTxn::DeleteChunksFrom(Ino ino, uint64_t first_index) {
-  lmdb::Cursor cur(txn_, t_.chunks);
-  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  ChunkWalk walk(txn_, t_.chunks, ino);
+  if (!walk.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
   // Re-seeking after each delete keeps the loop independent of cursor state rules.
-  while (cur.Seek(keys::ChunkKey(ino, first_index)) && cur.key().size() == 16 &&
-         keys::KeyIno(cur.key()) == ino) {
-    if (changes_) changes_->Del(t_.chunks, cur.key());
-    int rc = cur.Delete();
+  while (walk.SeekTo(first_index * kChunkSize)) {
+    if (changes_) changes_->Del(t_.chunks, walk.key());
+    int rc = walk.Delete();
     if (rc == MDB_MAP_FULL) map_full_ = true;
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "delete content"));
   }

@@ -1,6 +1,7 @@
 // ReadTxn: lookups, listings, content reads and the change feed.
 #include <algorithm>
 
+#include "store/chunk_walk.h"
 #include "store/keys.h"
 #include "store/lmdb.h"
 #include "store/path.h"
@@ -13,8 +14,6 @@ namespace {
 
 // Chunks (64 KiB each) a content read asks the kernel for ahead of its copying.
 constexpr size_t kReadAheadChunks = 64;
-// Reads of at least this many bytes also prefetch as many bytes after them.
-constexpr uint64_t kSequentialReadMin = 128 * 1024;
 
 }  // namespace
 
@@ -75,59 +74,43 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
   // offset + size may wrap (a caller asking for "everything": SIZE_MAX).
   const uint64_t end = offset + std::min<uint64_t>(size, node.size - offset);
   std::string out(end - offset, '\0');  // holes and short chunks stay zero
-  // A big read is most likely one step of a sequential one: the chunks of the same
-  // length after it are asked for too, so the disk works while the caller copies
-  // this step and asks for the next.
-  const uint64_t length = end - offset;
-  const uint64_t ahead_end =
-      length >= kSequentialReadMin ? std::min<uint64_t>(node.size, end + length) : end;
   // First find the chunks (their bytes stay in the map), then copy them while the
   // kernel reads the next ones: the map itself does no read-ahead (prefetch.h).
+  // What comes after this read is the caller's to ask for (PrefetchRange).
   struct Piece {
     uint64_t start;
     std::string_view data;
   };
   std::vector<Piece> pieces;
-  lmdb::Cursor cur(txn_, t_.chunks);
-  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
-  for (bool more = cur.Seek(keys::ChunkKey(ino, offset / kChunkSize)); more; more = cur.Next()) {
-    std::string_view key = cur.key();
-    if (key.size() != 16 || keys::KeyIno(key) != ino) break;
-    const uint64_t chunk_start = keys::DecodeU64(key.substr(8)) * kChunkSize;
-    if (chunk_start >= ahead_end) break;
-    std::string_view value = cur.value();
-    if (value.size() < kChunkStampBytes) {
+  ChunkWalk walk(txn_, t_.chunks, ino);
+  if (!walk.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  for (bool more = walk.SeekTo(offset); more && walk.start() < end; more = walk.Next()) {
+    if (walk.value().size() < kChunkStampBytes) {
       return Status(Code::kCorruption, "corrupt content chunk");
     }
-    pieces.push_back({chunk_start, value.substr(kChunkStampBytes)});
+    pieces.push_back({walk.start(), walk.value().substr(kChunkStampBytes)});
   }
   size_t prefetched = 0;
-  auto prefetch_to = [&](size_t n) {
-    for (n = std::min(n, pieces.size()); prefetched < n; ++prefetched) {
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    for (; prefetched < std::min(i + kReadAheadChunks, pieces.size()); ++prefetched) {
       PrefetchPages(pieces[prefetched].data);
     }
-  };
-  for (size_t i = 0; i < pieces.size() && pieces[i].start < end; ++i) {
-    prefetch_to(i + kReadAheadChunks);
     const auto& [chunk_start, data] = pieces[i];
     const uint64_t from = std::max(offset, chunk_start);
     const uint64_t to = std::min(end, chunk_start + data.size());
     if (from < to) out.replace(from - offset, to - from, data.substr(from - chunk_start, to - from));
   }
-  prefetch_to(pieces.size());
   return out;
 }
 
 Result<size_t> ReadTxn::PrefetchContent(Ino ino, size_t max_chunks) {
   std::vector<std::string_view> values;
-  lmdb::Cursor cur(txn_, t_.chunks);
-  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
-  for (bool more = cur.Seek(keys::ChunkKey(ino, 0)); more && values.size() < max_chunks;
-       more = cur.Next()) {
-    if (cur.key().size() != 16 || keys::KeyIno(cur.key()) != ino) break;
-    values.push_back(cur.value());
+  ChunkWalk walk(txn_, t_.chunks, ino);
+  if (!walk.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  for (bool more = walk.SeekTo(0); more && values.size() < max_chunks; more = walk.Next()) {
+    values.push_back(walk.value());
     // Only the first page: deleting a value reads nothing else of it.
-    PrefetchPages(cur.value().substr(0, 1));
+    PrefetchPages(walk.value().substr(0, 1));
   }
   for (std::string_view v : values) TouchFirstPage(v);
   return values.size();
@@ -135,14 +118,11 @@ Result<size_t> ReadTxn::PrefetchContent(Ino ino, size_t max_chunks) {
 
 Result<size_t> ReadTxn::PrefetchRange(Ino ino, uint64_t from, uint64_t to) {
   if (from >= to) return size_t{0};
-  lmdb::Cursor cur(txn_, t_.chunks);
-  if (!cur.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
+  ChunkWalk walk(txn_, t_.chunks, ino);
+  if (!walk.ok()) return Status(Code::kIo, "cannot open a cursor on file content");
   size_t asked = 0;
-  for (bool more = cur.Seek(keys::ChunkKey(ino, from / kChunkSize)); more; more = cur.Next()) {
-    std::string_view key = cur.key();
-    if (key.size() != 16 || keys::KeyIno(key) != ino) break;
-    if (keys::DecodeU64(key.substr(8)) * kChunkSize >= to) break;
-    PrefetchPages(cur.value());
+  for (bool more = walk.SeekTo(from); more && walk.start() < to; more = walk.Next()) {
+    PrefetchPages(walk.value());
     ++asked;
   }
   return asked;

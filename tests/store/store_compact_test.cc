@@ -57,6 +57,7 @@ TEST_F(StoreCompactTest, ShrinksToTheLiveDataAndKeepsIt) {
 
   KVFS_ASSERT_OK_AND_ASSIGN(CompactReport report, CompactIfWasteful(dir_, Policy()));
   EXPECT_TRUE(report.compacted) << report.skipped;
+  EXPECT_TRUE(report.store_was_free);
   EXPECT_EQ(report.file_bytes_before, before);
   EXPECT_GE(report.free_bytes, 32 * kMiB);
   EXPECT_LT(report.file_bytes_after, 4 * kMiB);
@@ -82,6 +83,7 @@ TEST_F(StoreCompactTest, LeavesAStoreAloneWhileAnotherStoreHasItOpen) {
   KVFS_ASSERT_OK_AND_ASSIGN(CompactReport report, CompactIfWasteful(dir_, Policy()));
   EXPECT_FALSE(report.compacted);
   EXPECT_NE(report.skipped.find("open"), std::string::npos) << report.skipped;
+  EXPECT_FALSE(report.store_was_free);  // the mount must not purge tombstones it lacks
   EXPECT_EQ(DataFileBytes(dir_), before);
   KVFS_ASSERT_OK_AND_ASSIGN(std::string data, Read(keep_ino_, 0, keep_data_.size()));
   EXPECT_EQ(data, keep_data_);
@@ -95,6 +97,7 @@ TEST_F(StoreCompactTest, LeavesAStoreWithLittleFreeSpaceAlone) {
   KVFS_ASSERT_OK_AND_ASSIGN(CompactReport report, CompactIfWasteful(dir_, Policy()));
   EXPECT_FALSE(report.compacted);
   EXPECT_EQ(report.skipped, "little of the file is free");
+  EXPECT_TRUE(report.store_was_free);  // skipped for its size, not for another process
   EXPECT_EQ(DataFileBytes(dir_), before);
 }
 
