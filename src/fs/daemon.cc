@@ -258,7 +258,6 @@ int Serve(const MountConfig& config, Startup& startup) {
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes
-  store_options.write_map = true;  // commits write no pages (store/map_backing.h)
   auto opened = store::Store::Open(config.store_dir, store_options);
   if (!opened.ok()) return startup.Fail(opened.status().message());
   std::unique_ptr<store::Store> store = std::move(opened).value();
@@ -267,10 +266,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   if (alone) fs.QueueUnpurgedTombstones();  // the syncer purges them within a second
   const fuse_lowlevel_ops ops = MakeLowlevelOps();
   const std::string fuse_options = FuseOptionString(opts, config.store_dir);
-  spdlog::info("mounting {} on {} (-o {}); commits {}", config.store_dir, config.mountpoint,
-               fuse_options,
-               store->write_map() ? "change the store's map in place (write map)"
-                                  : "write the store's pages with write(2)");
+  spdlog::info("mounting {} on {} (-o {})", config.store_dir, config.mountpoint, fuse_options);
   auto mounted = FuseSession::Mount(config.mountpoint, fuse_options, opts.debug, ops, &fs);
   if (!mounted.ok()) return startup.Fail(mounted.status().message());
   std::unique_ptr<FuseSession> session = std::move(mounted).value();

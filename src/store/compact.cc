@@ -142,16 +142,16 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
   KVFS_ASSIGN_OR_RETURN(report.file_bytes_before, FileSize(db_dir + "/data.mdb"));
   KVFS_ASSIGN_OR_RETURN(uint64_t listed, FreeListPages(env.get()));
   const uint64_t page = stat.ms_psize;
-  // Up to the last page used; the file goes on past it when a write-map mount
-  // reserved blocks for its map (map_backing.h). That tail is kept on purpose (the
-  // next such mount would reserve it again), so only the free list counts as waste.
-  const uint64_t used_bytes = (static_cast<uint64_t>(info.me_last_pgno) + 1) * page;
-  report.free_bytes = std::min(listed * page, used_bytes);
-  const uint64_t live = used_bytes - report.free_bytes;
+  const uint64_t used_pages = static_cast<uint64_t>(info.me_last_pgno) + 1;
+  const uint64_t file_pages = report.file_bytes_before / page;
+  // Free: the listed pages, and any pages of the file past the last one used.
+  const uint64_t free_pages = listed + (file_pages > used_pages ? file_pages - used_pages : 0);
+  report.free_bytes = std::min(free_pages * page, report.file_bytes_before);
+  const uint64_t live = report.file_bytes_before - report.free_bytes;
 
   if (report.free_bytes < policy.min_free_bytes ||
       static_cast<double>(report.free_bytes) <
-          policy.min_free_fraction * static_cast<double>(used_bytes)) {
+          policy.min_free_fraction * static_cast<double>(report.file_bytes_before)) {
     report.skipped = "little of the file is free";
   } else if (live > policy.max_live_bytes) {
     report.skipped = "too much live data to copy while mounting";

@@ -22,7 +22,7 @@
 namespace kvfs::store {
 
 struct CompactPolicy {
-  // Compact only when at least this much of the file's used part is on the free list...
+  // Compact only when at least this much of the file is free...
   uint64_t min_free_bytes = uint64_t{64} << 20;
   // ...and at least this fraction of it.
   double min_free_fraction = 0.25;

@@ -15,7 +15,6 @@
 
 #include "base/bytes.h"
 #include "store/lmdb.h"
-#include "store/map_backing.h"
 #include "store/txn.h"
 #include "store/txn_changes.h"
 
@@ -315,7 +314,8 @@ Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std
       txn.Abort();
       MDB_envinfo info;
       mdb_env_info(env, &info);
-      KVFS_RETURN_IF_ERROR(GrowBackedMap(env, db_dir, info.me_mapsize * 2));
+      KVFS_RETURN_IF_ERROR(
+          lmdb::FromRc(mdb_env_set_mapsize(env, info.me_mapsize * 2), "grow the store map"));
       continue;
     }
     if (!st.ok()) {

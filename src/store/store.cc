@@ -12,7 +12,6 @@
 
 #include "base/bytes.h"
 #include "store/keys.h"
-#include "store/map_backing.h"
 #include "store/record_codec.h"
 #include "store/txn_changes.h"
 
@@ -23,7 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxAttempts = 64;
 constexpr size_t kGrowStepCap = size_t{4} << 30;
-constexpr size_t kMinGrowStep = size_t{1} << 20;
 
 uint64_t RandomNodeId() {
   uint64_t id = 0;
@@ -70,22 +68,6 @@ Store::~Store() {
 }
 
 Status Store::OpenEnv(bool create) {
-  if (!options_.write_map || options_.read_only) return OpenLmdb(create, false);
-  // LMDB makes data.mdb as long as the map, sparse: its blocks come next
-  // (map_backing.h). Without them the store does without the write map.
-  Status st = OpenLmdb(create, true);
-  if (st.ok()) st = BackMap(StoreDbDir(dir_), map_size());
-  if (st.ok()) {
-    write_map_ = true;
-    return st;
-  }
-  spdlog::warn("{}: {}; committing with write(2) instead of a write map", dir_, st.message());
-  if (env_) mdb_env_close(env_);
-  env_ = nullptr;
-  return OpenLmdb(create, false);
-}
-
-Status Store::OpenLmdb(bool create, bool write_map) {
   int rc = mdb_env_create(&env_);
   if (rc != MDB_SUCCESS) return lmdb::FromRc(rc, "create LMDB environment");
   mdb_env_set_maxdbs(env_, lmdb::kMaxTables);
@@ -95,7 +77,6 @@ Status Store::OpenLmdb(bool create, bool write_map) {
   // 1 GiB file read all of it back. Content reads prefetch by hand (prefetch.h).
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options_.no_sync) flags |= MDB_NOSYNC;
-  if (write_map) flags |= MDB_WRITEMAP;
   if (options_.read_only && !create) flags |= MDB_RDONLY;
   rc = mdb_env_open(env_, StoreDbDir(dir_).c_str(), flags, 0600);
   if (rc != MDB_SUCCESS) {
@@ -316,31 +297,18 @@ Status Store::Grow() {
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   const size_t old_size = info.me_mapsize;
-  size_t step = std::min(old_size, kGrowStepCap);
-  // On a nearly full disk, a smaller step that the disk can back (map_backing.h).
-  if (const uint64_t most = MaxBackedBytes(StoreDbDir(dir_)); most > 0) {
-    while (step > kMinGrowStep && old_size + step > most) step /= 2;
-  }
-  step = std::max(step & ~(kMinGrowStep - 1), kMinGrowStep);
-  Status grown = GrowBackedMap(env_, StoreDbDir(dir_), old_size + step);
-  if (!grown.ok() && grown.code() != Code::kNoSpace) {
+  const size_t step = std::min(old_size, kGrowStepCap);
+  int rc = mdb_env_set_mapsize(env_, old_size + step);
+  if (rc != MDB_SUCCESS) {
     return Status(Code::kNoSpace, "cannot grow the store map past " + std::to_string(old_size) +
-                                      " bytes: " + grown.message());
+                                      " bytes: " + mdb_strerror(rc));
   }
-  return grown;
+  return Status::Ok();
 }
 
 Status Store::AdoptForeignResize() {
   std::unique_lock lock(resize_mu_);
-  KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_env_set_mapsize(env_, 0), "adopt the new map size"));
-  // The process that grew the map backed it first; this only makes sure.
-  if (write_map_) {
-    if (Status backed = BackMap(StoreDbDir(dir_), map_size()); !backed.ok()) {
-      spdlog::error("{}: another process grew the store's map without its disk space: {}",
-                    dir_, backed.message());
-    }
-  }
-  return Status::Ok();
+  return lmdb::FromRc(mdb_env_set_mapsize(env_, 0), "adopt the new map size");
 }
 
 Status Store::Sync() {

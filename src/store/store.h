@@ -28,16 +28,10 @@ namespace kvfs::store {
 inline constexpr uint32_t kStoreFormat = 1;
 
 struct StoreOptions {
-  // First size of the LMDB map; it grows by itself when full (doubling, up to 4 GiB
-  // a step). Small values are for tests of the growth path.
-  size_t initial_map_size = size_t{32} << 20;
+  // First size of the LMDB map; it grows by itself when full. Small values are for
+  // tests of the growth path.
+  size_t initial_map_size = size_t{256} << 20;
   bool read_only = false;
-  // Open with MDB_WRITEMAP: commits change the map's pages in place instead of
-  // writing them with write(2), ~20 % faster for small-file work (bench/README.md).
-  // data.mdb's blocks are then allocated up to the map's size (map_backing.h); when
-  // the disk cannot hold that, the store opens without a write map. The mount
-  // daemon uses this.
-  bool write_map = false;
   // Commit without fsync; Sync() makes everything committed so far durable. The
   // mount daemon uses this so only fsync(2) pays for a disk flush.
   bool no_sync = false;
@@ -69,9 +63,6 @@ class Store {
   // Makes committed transactions durable like Sync(), through the redo log when
   // they fit in it (one sequential write), else by Sync(). For fsync(2).
   Status MakeDurable();
-  // Whether the store is open with a write map (StoreOptions::write_map, when the
-  // disk could back the map).
-  bool write_map() const { return write_map_; }
   // The redo log, when this store keeps one (no_sync, and no other process has it).
   const RedoLog* redo_log() const { return redo_.get(); }
 
@@ -83,7 +74,6 @@ class Store {
  private:
   Store(std::string dir, StoreOptions options);
   Status OpenEnv(bool create);
-  Status OpenLmdb(bool create, bool write_map);
   Status LoadMeta();
   // A read-only open of a store whose redo log awaits replay opens it writable first.
   static void ReplayBeforeReadOnlyOpen(const std::string& dir, const StoreOptions& options);
@@ -99,7 +89,6 @@ class Store {
   // after the destructor has closed env_.
   StoreOpenLock open_lock_;
   MDB_env* env_ = nullptr;
-  bool write_map_ = false;
   Tables tables_;
   uint64_t node_id_ = 0;
   // Readers and writers hold it shared; resizing the map holds it exclusively,

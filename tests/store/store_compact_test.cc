@@ -111,25 +111,5 @@ TEST_F(StoreCompactTest, LeavesAStoreWithTooMuchLiveDataAlone) {
   EXPECT_EQ(report.skipped, "too much live data to copy while mounting");
 }
 
-TEST_F(StoreCompactTest, TheBlocksAWriteMapReservedAreNotWaste) {
-  store_.reset();
-  StoreOptions options;
-  options.initial_map_size = 48 * kMiB;
-  options.no_sync = true;
-  options.write_map = true;
-  {
-    auto mounted = Store::Open(dir_, options);  // as the mount daemon opens it
-    ASSERT_TRUE(mounted.ok()) << mounted.status().message();
-    ASSERT_TRUE((*mounted)->write_map());
-  }
-  const uint64_t before = DataFileBytes(dir_);
-  ASSERT_GE(before, 48 * kMiB) << "the file runs to the end of the map";
-  KVFS_ASSERT_OK_AND_ASSIGN(CompactReport report, CompactIfWasteful(dir_, Policy()));
-  EXPECT_FALSE(report.compacted) << "free: " << report.free_bytes;
-  EXPECT_EQ(report.skipped, "little of the file is free");
-  EXPECT_LT(report.free_bytes, kMiB);
-  EXPECT_EQ(DataFileBytes(dir_), before);
-}
-
 }  // namespace
 }  // namespace kvfs::store
