@@ -229,32 +229,36 @@ class SignalsBlocked {
 // A store that once held large files keeps LMDB's free pages, and every commit then
 // writes cold, scattered pages (store/compact.h); compacting before serving makes
 // commits fast again. Done only when no other kvfs process has the store open, and
-// never fatal: the mount serves the store as it is. Returns whether no other kvfs
-// process had the store open: the lock the compaction takes answers that too.
-bool CompactIfWorthIt(const std::string& store_dir) {
+// never fatal: the mount serves the store as it is. Returns the report (or why the
+// compaction failed), which also says whether another process had the store open.
+Result<store::CompactReport> CompactIfWorthIt(const std::string& store_dir) {
   const auto start = std::chrono::steady_clock::now();
   auto report = store::CompactIfWasteful(store_dir);
   if (!report.ok()) {
     spdlog::warn("the store was not compacted: {}; serving it as it is", report.status().message());
-    return store::StoreOpenByNoOne(store_dir);
-  }
-  if (!report->compacted) {
+  } else if (!report->compacted) {
     spdlog::debug("the store was not compacted: {}", report->skipped);
-    return report->store_was_free;
+  } else {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    spdlog::info("compacted the store: {} -> {} bytes ({} were free) in {} ms",
+                 report->file_bytes_before, report->file_bytes_after, report->free_bytes, ms);
   }
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
-  spdlog::info("compacted the store: {} -> {} bytes ({} were free) in {} ms",
-               report->file_bytes_before, report->file_bytes_after, report->free_bytes, ms);
-  return report->store_was_free;
+  return report;
 }
 
 // The daemon proper, in the process that serves the mount.
 int Serve(const MountConfig& config, Startup& startup) {
   const MountOptions& opts = config.options;
-  // Alone, this mount may purge any tombstone: no process can hold one open.
-  const bool alone = !opts.read_only && CompactIfWorthIt(config.store_dir);
+  // Alone, this mount may purge any tombstone: no process can hold one open. The
+  // compaction's lock answers that; only when it failed is the lock probed again.
+  bool alone = false;
+  if (!opts.read_only) {
+    auto compaction = CompactIfWorthIt(config.store_dir);
+    alone = compaction.ok() ? compaction->store_was_free
+                            : store::StoreOpenByNoOne(config.store_dir);
+  }
   store::StoreOptions store_options;
   store_options.read_only = opts.read_only;
   store_options.no_sync = true;  // fsync(2) and the syncer pay for disk flushes
