@@ -51,8 +51,12 @@ for i in range(10):
         pass
     with open(os.path.join(b, name), "w") as f:
         f.write("from B")
+    # Wait for B's bytes, not just the name: B commits the create and the write
+    # separately, and a write on A after only the (empty) create is a real concurrent
+    # edit, which rightly ends as a conflict copy. This step is about the name.
     for _ in range(1000):                      # in A's store (asked without the mount)
-        if subprocess.run([kvfs, "--store", store_a, "get", name], capture_output=True).returncode == 0:
+        if subprocess.run([kvfs, "--store", store_a, "get", name],
+                          capture_output=True).stdout == b"from B":
             break
         time.sleep(0.005)
     try:
@@ -71,6 +75,8 @@ if [[ $out != "OK=10" ]]; then
   fail "open(O_CREAT|O_TRUNC) of names just created on B must open them (no O_EXCL): expected OK=10, got $out"
 fi
 wait_trees_equal 10 "after the create race" "$A" "$B"
+c=$(kvs A conflicts) || fail "kvfs conflicts A failed"
+[[ -z $c ]] || fail "the create race left conflict copies (A's writes all followed B's): $c"
 
 step "overwrite and append on A reach B"
 write_file "$A/f" $'second\n'
