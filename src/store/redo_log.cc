@@ -24,6 +24,13 @@ namespace {
 constexpr uint32_t kMagic = 0x4b565244;  // "KVRD"
 constexpr size_t kHeadBytes = 4 + 4 + 8 + 8;
 constexpr size_t kSumBytes = 16;
+// Each write ends on a page boundary, padded with a pad record: u32 magic "KVPD",
+// u32 length of the zeros after this head, u64 generation. A write that starts in a
+// page the page cache no longer holds would make the kernel read that page from
+// disk first, inside the fsync.
+constexpr uint32_t kPadMagic = 0x4b565044;  // "KVPD"
+constexpr size_t kPadHeadBytes = 4 + 4 + 8;
+constexpr uint64_t kPageBytes = 4096;
 // How long Open waits for a short holder of the lock (another process's replay).
 constexpr int kLockTries = 100;
 constexpr auto kLockPause = std::chrono::milliseconds(10);
@@ -105,6 +112,40 @@ bool ReadRecord(int fd, off_t pos, off_t end, Record* out) {
   return true;
 }
 
+// A pad record of `bytes` in all (at least kPadHeadBytes).
+std::string EncodePad(uint64_t generation, size_t bytes) {
+  ByteWriter w;
+  w.U32(kPadMagic);
+  w.U32(static_cast<uint32_t>(bytes - kPadHeadBytes));
+  w.U64(generation);
+  std::string out = w.Take();
+  out.resize(bytes, '\0');
+  return out;
+}
+
+// The bytes to add after a write that ends at file offset `end` so that it ends on a
+// page boundary with a pad record; 0 when it already does.
+size_t PadBytesAfter(uint64_t end) {
+  size_t pad = static_cast<size_t>((kPageBytes - end % kPageBytes) % kPageBytes);
+  if (pad != 0 && pad < kPadHeadBytes) pad += kPageBytes;
+  return pad;
+}
+
+// The size of the pad record of `generation` at `pos`, or 0 when there is none.
+off_t PadAt(int fd, off_t pos, off_t end, uint64_t generation) {
+  if (end - pos < static_cast<off_t>(kPadHeadBytes)) return 0;
+  std::string head(kPadHeadBytes, '\0');
+  if (!PreadAll(fd, head.data(), head.size(), pos)) return 0;
+  ByteReader r(head);
+  uint32_t magic = 0, len = 0;
+  uint64_t gen = 0;
+  if (!r.U32(&magic) || !r.U32(&len) || !r.U64(&gen) || magic != kPadMagic || gen != generation ||
+      static_cast<off_t>(len) > end - pos - static_cast<off_t>(kPadHeadBytes)) {
+    return 0;
+  }
+  return static_cast<off_t>(kPadHeadBytes + len);
+}
+
 // Reads the chain of records at the start of half `h` into `out`, by txn id.
 void ReadHalf(int fd, size_t half_bytes, int h, std::map<uint64_t, std::string>* out) {
   const off_t start = static_cast<off_t>(half_bytes) * h;
@@ -115,8 +156,12 @@ void ReadHalf(int fd, size_t half_bytes, int h, std::map<uint64_t, std::string>*
   pos += static_cast<off_t>(first.bytes);
   uint64_t prev = first.txnid;
   (*out)[first.txnid] = std::move(first.body);
-  while (ReadRecord(fd, pos, end, &rec) && rec.generation == first.generation &&
-         rec.txnid == prev + 1) {
+  for (;;) {
+    pos += PadAt(fd, pos, end, first.generation);
+    if (!ReadRecord(fd, pos, end, &rec) || rec.generation != first.generation ||
+        rec.txnid != prev + 1) {
+      return;
+    }
     pos += static_cast<off_t>(rec.bytes);
     prev = rec.txnid;
     (*out)[rec.txnid] = std::move(rec.body);
@@ -241,6 +286,10 @@ bool RedoLog::Persist(uint64_t last_txnid) {
       return false;
     }
     at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
+    // At a half's very end there may be no room to pad: the next write, if one
+    // fits, then starts inside a page, which is slower but as sound.
+    const size_t pad = PadBytesAfter(static_cast<uint64_t>(at) + out.size());
+    if (pad > 0 && offset_ + out.size() + pad <= half_bytes_) out += EncodePad(generation_, pad);
   }
   const bool written = PwriteAll(fd_.get(), out.data(), out.size(), at);
   const int write_errno = errno;

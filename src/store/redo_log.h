@@ -18,8 +18,11 @@
 // File: two halves of `half_bytes`. Each flush starts a new generation in the other
 // half, so a torn write never damages the records that the last fsync relied on.
 // Record: u32 magic, u32 body length, u64 generation, u64 LMDB txn id, body,
-// 16-byte BLAKE2b of all before it. A half is read from its start while records are
-// whole, of one generation, and of consecutive txn ids.
+// 16-byte BLAKE2b of all before it. Each write is padded to a page boundary with a
+// pad record (u32 magic, u32 length, u64 generation, zeros), so the next one starts
+// on a fresh page that the kernel need not read first. A half is read from its start,
+// skipping pads, while records are whole, of one generation, and of consecutive txn
+// ids.
 
 #include <lmdb.h>
 

@@ -193,14 +193,36 @@ TEST_F(RedoLogTest, ATornLastRecordIsLeftOutAndTheOnesBeforeItRedone) {
   ASSERT_GT(all_bytes, first_bytes);
   PowerCut(/*keep_log=*/true);
   {
-    // The cut came in the middle of the second write: its last byte never landed.
+    // The cut came in the middle of the second write: a byte of its record (which
+    // starts where the first write's padding ended) never landed.
     std::fstream log(RedoLogPath(db_), std::ios::in | std::ios::out | std::ios::binary);
-    log.seekp(static_cast<std::streamoff>(all_bytes - 1));
+    log.seekp(static_cast<std::streamoff>(first_bytes + 40));
     log.put('\x5a');
   }
   Reopen();
   KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
   EXPECT_EQ(ReadAll(a2.ino, 100), "first");
+  ExpectSound();
+}
+
+TEST_F(RedoLogTest, EachWriteEndsOnAPageAndTheRecordsAfterItsPadAreRedone) {
+  KVFS_ASSERT_OK(store_->Sync());
+  SaveDiskImage();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  std::string expect(50, '.');
+  ASSERT_TRUE(Write(a.ino, 0, expect).ok());
+  for (int i = 0; i < 5; ++i) {
+    const std::string piece = "w" + std::to_string(i);
+    ASSERT_TRUE(Write(a.ino, 10 * i, piece).ok());
+    expect.replace(10 * i, piece.size(), piece);
+    KVFS_ASSERT_OK(store_->MakeDurable());
+    // So the next write starts on a page of its own (no read of it before the write).
+    EXPECT_EQ(LogBytes() % 4096, 0u) << "after MakeDurable " << i;
+  }
+  PowerCut(/*keep_log=*/true);
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
+  EXPECT_EQ(ReadAll(a2.ino, 100), expect);
   ExpectSound();
 }
 
