@@ -176,7 +176,8 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
 // (fs/purge_schedule.h), and, when something was
 // committed, makes it durable: through the redo log (Filesystem::MakeDurable: one
 // sequential write, which does not hold up an fsync running beside it), and with a
-// full flush of the store every kFlushInterval.
+// full flush of the store every kFlushInterval, or sooner when the log is half full
+// (a burst of writes would otherwise fill it, and the next fsync would pay the flush).
 class Syncer {
  public:
   explicit Syncer(Filesystem& fs)
@@ -191,7 +192,7 @@ class Syncer {
             fs.PurgeQueuedIfDue();
             if (!fs.TakeDirty()) continue;
             const auto now = std::chrono::steady_clock::now();
-            const bool flush = now - last_flush >= kFlushInterval;
+            const bool flush = now - last_flush >= kFlushInterval || fs.RedoLogWantsFlush();
             Status st = flush ? fs.Sync() : fs.MakeDurable();
             if (flush) last_flush = now;
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());

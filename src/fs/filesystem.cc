@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/redo_log.h"
+
 namespace kvfs::fs {
 namespace {
 
@@ -76,6 +78,11 @@ Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool*
 Status Filesystem::Sync() {
   if (config_.read_only) return Status::Ok();
   return store_.Sync();
+}
+
+bool Filesystem::RedoLogWantsFlush() const {
+  const store::RedoLog* log = store_.redo_log();
+  return log != nullptr && log->WantsFlush();
 }
 
 Status Filesystem::MakeDurable() {

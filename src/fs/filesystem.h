@@ -84,6 +84,9 @@ class Filesystem {
   // fsync(2): makes every commit so far durable, through the store's redo log when
   // the commits since the last sync are small (Store::MakeDurable).
   Status MakeDurable();
+  // True when the store's redo log is filling up (RedoLog::WantsFlush): the periodic
+  // sync then flushes the store early.
+  bool RedoLogWantsFlush() const;
 
   // stat(2) for an object.
   void FillAttr(const store::Inode& node, struct stat* st) const;

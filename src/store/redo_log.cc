@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -324,6 +325,12 @@ void RedoLog::Flushed(uint64_t synced_txnid) {
     generation_ = NewGeneration();
   }
   overflowed_ = false;
+}
+
+bool RedoLog::WantsFlush() const {
+  std::lock_guard lock(mu_);
+  return overflowed_.load(std::memory_order_relaxed) ||
+         std::max(offset_, pending_bytes_) > half_bytes_ / 2;
 }
 
 uint64_t RedoLog::bytes_written() const {

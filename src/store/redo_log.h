@@ -58,6 +58,10 @@ class RedoLog {
   bool Persist(uint64_t last_txnid);
   // The store was flushed: every transaction up to `synced_txnid` is on disk.
   void Flushed(uint64_t synced_txnid);
+  // True when what the transactions since the last flush take in the log is past half
+  // a half, or too much for it: flush the store soon, so that an fsync does not find
+  // the log full and have to flush it while the caller waits.
+  bool WantsFlush() const;
 
   // Bytes written to the log so far (for tests and the benchmark).
   uint64_t bytes_written() const;

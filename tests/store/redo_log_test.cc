@@ -226,6 +226,25 @@ TEST_F(RedoLogTest, EachWriteEndsOnAPageAndTheRecordsAfterItsPadAreRedone) {
   ExpectSound();
 }
 
+TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushAndAFlushClearsIt) {
+  KVFS_ASSERT_OK(store_->Sync());
+  const RedoLog* log = store_->redo_log();
+  EXPECT_FALSE(log->WantsFlush()) << "right after a flush";
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  // 200 KiB of new chunks, logged: a fifth of a 1 MiB half.
+  ASSERT_TRUE(Write(a.ino, 0, Pattern(200 * 1024, 'a')).ok());
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  EXPECT_FALSE(log->WantsFlush()) << "a fifth of a half";
+  // 400 KiB more, recorded but not yet written: 600 KiB is past half the half.
+  ASSERT_TRUE(Write(a.ino, 200 * 1024, Pattern(400 * 1024, 'b')).ok());
+  EXPECT_TRUE(log->WantsFlush()) << "600 KiB waiting for a 1 MiB half";
+  KVFS_ASSERT_OK(store_->Sync());
+  EXPECT_FALSE(log->WantsFlush()) << "after the flush";
+  // Too much for a half at all: recording stopped, so a flush is wanted as well.
+  ASSERT_TRUE(Write(a.ino, 0, Pattern(size_t{2} << 20, 'c')).ok());
+  EXPECT_TRUE(log->WantsFlush()) << "2 MiB for a 1 MiB half";
+}
+
 TEST_F(RedoLogTest, TooMuchForTheLogIsFlushedInsteadAndTheLogIsUsedAgainAfter) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode big, Create(kRootIno, "big"));
   // 2 MiB of new chunks: more than a 1 MiB half holds.
