@@ -23,14 +23,16 @@ namespace kvfs::store {
 namespace {
 
 constexpr uint32_t kMagic = 0x4b565244;  // "KVRD"
-constexpr size_t kHeadBytes = 4 + 4 + 8 + 8;
+// Both kinds of record start with u32 magic, u32 length, u64 generation.
+constexpr size_t kCommonHeadBytes = 4 + 4 + 8;
+constexpr size_t kHeadBytes = kCommonHeadBytes + 8;  // and a txn record with its u64 id
 constexpr size_t kSumBytes = 16;
 // Each write ends on a page boundary, padded with a pad record: u32 magic "KVPD",
 // u32 length of the zeros after this head, u64 generation. A write that starts in a
 // page the page cache no longer holds would make the kernel read that page from
 // disk first, inside the fsync.
 constexpr uint32_t kPadMagic = 0x4b565044;  // "KVPD"
-constexpr size_t kPadHeadBytes = 4 + 4 + 8;
+constexpr size_t kPadHeadBytes = kCommonHeadBytes;  // a pad has the common head alone
 constexpr uint64_t kPageBytes = 4096;
 // How long Open waits for a short holder of the lock (another process's replay).
 constexpr int kLockTries = 100;
@@ -94,17 +96,36 @@ bool PwriteAll(int fd, const char* buf, size_t n, off_t at) {
   return true;
 }
 
+// The common head's fields after the magic.
+struct Head {
+  uint32_t len = 0;
+  uint64_t generation = 0;
+};
+
+// Reads the `head_bytes` at `pos` into `raw` and the common head from them. False
+// unless they are there, start with `magic`, and leave room before `end` for the
+// `len` bytes after the head plus `tail`.
+bool ReadHead(int fd, off_t pos, off_t end, uint32_t magic, size_t head_bytes, size_t tail,
+              std::string* raw, Head* head) {
+  if (end - pos < static_cast<off_t>(head_bytes + tail)) return false;
+  raw->assign(head_bytes, '\0');
+  if (!PreadAll(fd, raw->data(), raw->size(), pos)) return false;
+  ByteReader r(*raw);
+  uint32_t got_magic = 0;
+  return r.U32(&got_magic) && r.U32(&head->len) && r.U64(&head->generation) &&
+         got_magic == magic &&
+         static_cast<off_t>(head->len) <= end - pos - static_cast<off_t>(head_bytes + tail);
+}
+
 // The whole record at `pos` of a half that ends at `end`, if there is one.
 bool ReadRecord(int fd, off_t pos, off_t end, Record* out) {
-  if (end - pos < static_cast<off_t>(kHeadBytes + kSumBytes)) return false;
-  std::string head(kHeadBytes, '\0');
-  if (!PreadAll(fd, head.data(), head.size(), pos)) return false;
-  ByteReader r(head);
-  uint32_t magic = 0, len = 0;
-  if (!r.U32(&magic) || !r.U32(&len) || !r.U64(&out->generation) || !r.U64(&out->txnid) ||
-      magic != kMagic || static_cast<off_t>(len) > end - pos - static_cast<off_t>(kHeadBytes + kSumBytes)) {
-    return false;
-  }
+  std::string head;
+  Head h;
+  if (!ReadHead(fd, pos, end, kMagic, kHeadBytes, kSumBytes, &head, &h)) return false;
+  ByteReader r(std::string_view(head).substr(kCommonHeadBytes));
+  if (!r.U64(&out->txnid)) return false;
+  out->generation = h.generation;
+  const size_t len = h.len;
   std::string rest(len + kSumBytes, '\0');
   if (!PreadAll(fd, rest.data(), rest.size(), pos + static_cast<off_t>(kHeadBytes))) return false;
   if (Sum(head + rest.substr(0, len)) != rest.substr(len)) return false;
@@ -134,17 +155,12 @@ size_t PadBytesAfter(uint64_t end) {
 
 // The size of the pad record of `generation` at `pos`, or 0 when there is none.
 off_t PadAt(int fd, off_t pos, off_t end, uint64_t generation) {
-  if (end - pos < static_cast<off_t>(kPadHeadBytes)) return 0;
-  std::string head(kPadHeadBytes, '\0');
-  if (!PreadAll(fd, head.data(), head.size(), pos)) return 0;
-  ByteReader r(head);
-  uint32_t magic = 0, len = 0;
-  uint64_t gen = 0;
-  if (!r.U32(&magic) || !r.U32(&len) || !r.U64(&gen) || magic != kPadMagic || gen != generation ||
-      static_cast<off_t>(len) > end - pos - static_cast<off_t>(kPadHeadBytes)) {
+  std::string raw;
+  Head h;
+  if (!ReadHead(fd, pos, end, kPadMagic, kPadHeadBytes, 0, &raw, &h) || h.generation != generation) {
     return 0;
   }
-  return static_cast<off_t>(kPadHeadBytes + len);
+  return static_cast<off_t>(kPadHeadBytes + h.len);
 }
 
 // Reads the chain of records at the start of half `h` into `out`, by txn id.
