@@ -306,6 +306,7 @@ int Serve(const MountConfig& config, Startup& startup) {
   Status st = session->Loop(kMaxThreads);
   if (!st.ok()) spdlog::error("{}", st.message());
   spdlog::info("unmounting {}", config.mountpoint);
+  fs.deferred_unlinks().Stop();  // the last answered unlinks land before anything else
   // Teardown in reverse: the threads that use the session and the store first.
   replication.reset();
   syncer.reset();

@@ -84,6 +84,9 @@ void FeedWatcher::Run(std::stop_token stop) {
       }
     }
     try {
+      // A nudge may come from a reader (the CLI) that must not see a name an answered
+      // unlink removed: the ack waits for those to be committed.
+      if (!clients.empty()) fs_.deferred_unlinks().WaitIdle();
       CatchUp();
     } catch (const std::exception& e) {
       spdlog::error("feed watcher: unexpected exception: {}", e.what());

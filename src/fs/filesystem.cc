@@ -126,6 +126,57 @@ int Filesystem::ErrnoOf(const Status& status) const {
   return err == 0 ? EIO : err;
 }
 
+void Filesystem::CommitUnlinks(const std::vector<PendingUnlink>& batch) {
+  std::vector<std::optional<store::Inode>> removed;
+  Status st = CommitUnlinkBatch(batch, &removed);
+  if (!st.ok() && batch.size() > 1) {
+    // One unlink that fails must not take the others with it.
+    removed.assign(batch.size(), std::nullopt);
+    st = Status::Ok();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::vector<std::optional<store::Inode>> one;
+      Status s = CommitUnlinkBatch({batch[i]}, &one);
+      if (s.ok()) {
+        removed[i] = one.front();
+      } else {
+        spdlog::error("could not commit the unlink of '{}' in directory {}: {}; it is still there",
+                      batch[i].name, batch[i].parent, s.message());
+      }
+    }
+  } else if (!st.ok()) {
+    spdlog::error("could not commit the unlink of '{}' in directory {}: {}; it is still there",
+                  batch.front().name, batch.front().parent, st.message());
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!removed[i]) continue;
+    const store::Inode& node = *removed[i];
+    nodes_.DropName(node.ino, batch[i].parent, batch[i].name);
+    // Queued, not purged at once: the kernel has mostly forgotten these by now, and one
+    // purge transaction per file would undo what the batch saved.
+    if (node.deleted && nodes_.MarkDeleted(node.ino)) QueuePurge(node.ino);
+  }
+}
+
+Status Filesystem::CommitUnlinkBatch(const std::vector<PendingUnlink>& batch,
+                                     std::vector<std::optional<store::Inode>>* removed) {
+  return UpdateMaybeForeign([&](store::WriteTxn& t, bool*) -> Status {
+    removed->assign(batch.size(), std::nullopt);  // the function may run more than once
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const PendingUnlink& u = batch[i];
+      // A merge or the CLI may have removed or replaced the name since it was answered.
+      Result<store::Inode> now = t.Lookup(u.parent, u.name);
+      if (now.status().code() == Code::kNotFound) continue;
+      if (!now.ok()) return now.status();
+      if (now->ino != u.ino) continue;
+      t.UseTime(u.answered_at);  // getattr may have shown the directory with it
+      KVFS_ASSIGN_OR_RETURN((*removed)[i], t.Unlink(u.parent, u.name));
+      t.UseTime(std::nullopt);
+    }
+    return Status::Ok();
+  });
+}
+
 void Filesystem::PurgeIfDeleted(store::Ino ino) {
   if (config_.read_only) return;
   if (!TryPurge(ino)) {

@@ -3,7 +3,8 @@
 // holds of each inode (NodeTable), the seqs of the daemon's own commits (OwnSeqs)
 // and the cache timeouts — plus the two ways an operation touches the store:
 // View() and Update(), each one store transaction that is finished before the
-// operation replies.
+// operation replies. The one exception is unlink, answered before its commit and
+// committed in batches (DeferredUnlinks); every other request waits for those.
 //
 // Thread-safe: libfuse calls operations from several threads at once; the store
 // serialises write transactions.
@@ -13,10 +14,12 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "fs/deferred_unlinks.h"
 #include "fs/fuse_api.h"
 #include "fs/mount_options.h"
 #include "fs/node_table.h"
@@ -42,6 +45,8 @@ struct FsConfig {
   bool writeback_cache = false;
   // Let the kernel list directories with readdirplus (see MountOptions::readdirplus).
   bool readdirplus = false;
+  // Answer unlinks before their commit and commit them in batches (DeferredUnlinks).
+  bool defer_unlinks = true;
 };
 
 // `base` with what the mount options decide: read-only, the kernel features, and no
@@ -64,6 +69,7 @@ class Filesystem {
   OwnSeqs& own_seqs() { return own_; }
   SplitWrites& split_writes() { return split_writes_; }
   ReadAhead& read_ahead() { return read_ahead_; }
+  DeferredUnlinks& deferred_unlinks() { return deferred_unlinks_; }
   const FsConfig& config() const { return config_; }
 
   // One read transaction.
@@ -98,6 +104,10 @@ class Filesystem {
   // The errno for a failed operation (EROFS for writes on a read-only mount).
   int ErrnoOf(const Status& status) const;
 
+  // Commits answered unlinks in one transaction (DeferredUnlinks' commit function). An
+  // unlink whose name meanwhile went away or names another object is left out.
+  void CommitUnlinks(const std::vector<PendingUnlink>& batch);
+
   // Purges the content of `ino` if it is a tombstone (the kernel let go of it);
   // if that fails (a disk full to the last block), queues it to try again.
   void PurgeIfDeleted(store::Ino ino);
@@ -121,6 +131,9 @@ class Filesystem {
  private:
   Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
   bool HasQueuedPurges();
+  // CommitUnlinks' transaction; sets removed[i] for each unlink it made.
+  Status CommitUnlinkBatch(const std::vector<PendingUnlink>& batch,
+                           std::vector<std::optional<store::Inode>>* removed);
   // Purges `ino` if it is a tombstone; false if that failed (logged).
   bool TryPurge(store::Ino ino);
   // Purges `inos` in one transaction (one by one if that fails); adds to `retry`
@@ -142,6 +155,11 @@ class Filesystem {
   PurgeSchedule purge_schedule_;
   std::mutex purge_mu_;
   std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_
+  // Last, so it is destroyed first: its destructor commits what is queued through
+  // the members above.
+  DeferredUnlinks deferred_unlinks_{[this](const std::vector<PendingUnlink>& batch) {
+    CommitUnlinks(batch);
+  }};
 };
 
 }  // namespace kvfs::fs

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "fs/ops.h"
@@ -135,7 +136,7 @@ void Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
   Guarded(req, "forget", [&](Reply& r) {
     ForgetOne(r.fs(), ino, nlookup);
     r.None();
-  });
+  }, AnsweredUnlinks::kDontWait);
 }
 
 // Valid replies: fuse_reply_none
@@ -143,19 +144,29 @@ void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   Guarded(req, "forget_multi", [&](Reply& r) {
     for (size_t i = 0; i < count; ++i) ForgetOne(r.fs(), forgets[i].ino, forgets[i].nlookup);
     r.None();
-  });
+  }, AnsweredUnlinks::kDontWait);
 }
 
 // Valid replies: fuse_reply_attr, fuse_reply_err
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
-  Guarded(req, "getattr", [&](Reply& r) {
-    store::Inode node;
-    Status st = DoGetattr(r.fs(), ino, &node);
-    if (!st.ok()) return r.Err(st);
-    struct stat attr;
-    r.fs().FillAttr(node, &attr);
-    r.Attr(attr, r.fs().config().attr_timeout);
-  });
+  Guarded(
+      req, "getattr",
+      [&](Reply& r) {
+        DeferredUnlinks& unlinks = r.fs().deferred_unlinks();
+        // An unlinked object's nlink and ctime change with the commit: wait for it.
+        if (unlinks.Removes(ino)) unlinks.WaitIdle();
+        // A directory changes only its times, to what the commit records. Asked before
+        // the read: a batch that lands in between has recorded this very time.
+        const std::optional<store::Timespec> dir_time = unlinks.DirTimeAfter(ino);
+        store::Inode node;
+        Status st = DoGetattr(r.fs(), ino, &node);
+        if (!st.ok()) return r.Err(st);
+        if (dir_time) node.mtime = node.ctime = *dir_time;
+        struct stat attr;
+        r.fs().FillAttr(node, &attr);
+        r.Attr(attr, r.fs().config().attr_timeout);
+      },
+      AnsweredUnlinks::kDontWait);
 }
 
 // Valid replies: fuse_reply_attr, fuse_reply_err

@@ -1,5 +1,6 @@
 // Namespace family: mknod, mkdir, symlink, link, unlink, rmdir, rename.
 #include <sys/stat.h>
+#include <time.h>
 
 #include <optional>
 #include <string>
@@ -49,6 +50,27 @@ Status DoUnlink(Filesystem& fs, store::Ino parent, std::string_view name, store:
     KVFS_ASSIGN_OR_RETURN(*out, t.Unlink(parent, name));
     return Status::Ok();
   });
+}
+
+// Queues the unlink to be committed with others (deferred_unlinks.h) when a read shows
+// it will succeed: the name is there and is no directory. False for anything else
+// (a missing name, a directory, a read-only mount, the same name already queued),
+// which the caller then does as one transaction, with the errno that gives.
+bool DeferUnlink(Filesystem& fs, store::Ino parent, std::string_view name) {
+  if (fs.config().read_only || !fs.config().defer_unlinks) return false;
+  // The kernel holds the directory locked across an unlink, so no other unlink of
+  // this name can slip in between this check and Add.
+  if (fs.deferred_unlinks().Pending(parent, name)) return false;
+  store::Inode node;
+  Status st = fs.View([&](store::ReadTxn& t) -> Status {
+    KVFS_ASSIGN_OR_RETURN(node, t.Lookup(parent, name));
+    return Status::Ok();
+  });
+  if (!st.ok() || node.is_dir()) return false;
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  fs.deferred_unlinks().Add({parent, std::string(name), node.ino, {now.tv_sec, now.tv_nsec}});
+  return true;
 }
 
 Status DoRmdir(Filesystem& fs, store::Ino parent, std::string_view name, store::Inode* out) {
@@ -123,12 +145,17 @@ void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new
 
 // Valid replies: fuse_reply_err
 void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Guarded(req, "unlink", [&](Reply& r) {
-    store::Inode node;
-    Status st = DoUnlink(r.fs(), parent, name, &node);
-    r.Err(st);
-    if (st.ok()) AfterRemove(r.fs(), node, parent, name);
-  });
+  Guarded(
+      req, "unlink",
+      [&](Reply& r) {
+        if (DeferUnlink(r.fs(), parent, name)) return r.Ok();
+        r.fs().deferred_unlinks().WaitIdle();
+        store::Inode node;
+        Status st = DoUnlink(r.fs(), parent, name, &node);
+        r.Err(st);
+        if (st.ok()) AfterRemove(r.fs(), node, parent, name);
+      },
+      AnsweredUnlinks::kDontWait);
 }
 
 // Valid replies: fuse_reply_err

@@ -92,11 +92,20 @@ class Reply {
   bool done_ = false;
 };
 
+// Whether a request first waits until the unlinks answered before it are committed
+// (deferred_unlinks.h), so that it never sees a name an answered unlink removed. Only
+// requests that need not skip it: forget, unlink itself (it waits when it cannot be
+// deferred) and getattr (it waits for an unlinked object, and shows a directory as
+// its queued unlinks will leave it).
+enum class AnsweredUnlinks { kWait, kDontWait };
+
 // Runs `fn(reply)` for the request `req` of operation `op`; see Reply.
 template <typename Fn>
-void Guarded(fuse_req_t req, const char* op, Fn&& fn) {
+void Guarded(fuse_req_t req, const char* op, Fn&& fn,
+             AnsweredUnlinks unlinks = AnsweredUnlinks::kWait) {
   Reply reply(req);
   try {
+    if (unlinks == AnsweredUnlinks::kWait) reply.fs().deferred_unlinks().WaitIdle();
     fn(reply);
   } catch (abi::__forced_unwind&) {
     throw;  // thread cancellation must unwind

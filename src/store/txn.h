@@ -187,7 +187,12 @@ class WriteTxn : public ReadTxn {
   bool map_full() const { return map_full_; }
   // The HLC stamp of this transaction (taken at its first change).
   Result<HlcStamp> Stamp();
+  // The wall time that changes in this transaction record as mtime and ctime.
   Timespec Now() const;
+  // Makes Now() return `t` (nullopt: the clock again): a change answered before its
+  // commit (fs/deferred_unlinks.h) records the time it was answered, which the
+  // caller may have shown already.
+  void UseTime(std::optional<Timespec> t) { fixed_now_ = t; }
   uint64_t node_id() const { return node_id_; }
 
  private:
@@ -220,6 +225,7 @@ class WriteTxn : public ReadTxn {
   std::optional<HlcStamp> stamp_;
   std::optional<HlcStamp> observed_remote_;
   std::optional<uint64_t> next_ino_, next_seq_;
+  std::optional<Timespec> fixed_now_;
   bool map_full_ = false;
 };
 

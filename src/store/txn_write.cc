@@ -68,6 +68,7 @@ Result<HlcStamp> WriteTxn::Stamp() {
 }
 
 Timespec WriteTxn::Now() const {
+  if (fixed_now_) return *fixed_now_;
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return Timespec{ts.tv_sec, ts.tv_nsec};

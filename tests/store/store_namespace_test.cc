@@ -220,6 +220,28 @@ TEST_F(StoreTest, PurgeOfLiveObjectIsNoOp) {
   EXPECT_EQ(*Read(f.ino, 0, 100), "keep");
 }
 
+// A deferred unlink (fs/deferred_unlinks.h) records the time it was answered.
+TEST_F(StoreTest, UseTimePinsTheTimesAChangeRecordsUntilCleared) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode d, Mkdir(kRootIno, "d"));
+  ASSERT_TRUE(Create(d.ino, "a").ok());
+  ASSERT_TRUE(Create(d.ino, "b").ok());
+  const Timespec pinned{1234567890, 42};
+  KVFS_ASSERT_OK(Update([&](WriteTxn& w) {
+    w.UseTime(pinned);
+    return w.Unlink(d.ino, "a").status();
+  }));
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode after, Get(d.ino));
+  EXPECT_EQ(after.mtime, pinned);
+  EXPECT_EQ(after.ctime, pinned);
+  KVFS_ASSERT_OK(Update([&](WriteTxn& w) {
+    w.UseTime(pinned);
+    w.UseTime(std::nullopt);
+    return w.Unlink(d.ino, "b").status();
+  }));
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode later, Get(d.ino));
+  EXPECT_GT(later.mtime, pinned) << "the clock again once the pin is cleared";
+}
+
 TEST_F(StoreTest, UnlinkErrors) {
   KVFS_ASSERT_OK_AND_ASSIGN(Inode d, Mkdir(kRootIno, "d"));
   EXPECT_EQ(Update([](WriteTxn& w) { return w.Unlink(kRootIno, "d").status(); }).code(),

@@ -125,6 +125,10 @@ Result<store::Store*> CliContext::OpenStore(bool read_only) {
 
 Status CliContext::Read(const std::function<Status(store::ReadTxn&)>& fn) {
   KVFS_ASSIGN_OR_RETURN(store::Store * store, OpenStore(/*read_only=*/true));
+  if (!mounts_settled_) {
+    fs::NotifyMounts(store->dir());  // each mount acks once its answered unlinks landed
+    mounts_settled_ = true;
+  }
   return store->View(fn);
 }
 
