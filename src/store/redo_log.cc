@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -251,12 +253,31 @@ Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t
       return std::unique_ptr<RedoLog>();
     }
   }
-  return std::unique_ptr<RedoLog>(new RedoLog(std::move(fd), path, half_bytes));
+  ScopedFd direct(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DSYNC | O_DIRECT));
+  if (direct.get() < 0) spdlog::debug("redo log {}: no O_DIRECT ({})", path, std::strerror(errno));
+  return std::unique_ptr<RedoLog>(
+      new RedoLog(std::move(fd), std::move(direct), path, half_bytes));
 }
 
-RedoLog::RedoLog(ScopedFd fd, std::string path, size_t half_bytes)
-    : fd_(std::move(fd)), path_(std::move(path)), half_bytes_(half_bytes),
-      generation_(NewGeneration()) {}
+RedoLog::RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_bytes)
+    : fd_(std::move(fd)), direct_fd_(std::move(direct_fd)), path_(std::move(path)),
+      half_bytes_(half_bytes), generation_(NewGeneration()) {}
+
+bool RedoLog::WriteDurably(const std::string& out, off_t at) {
+  if (direct_fd_.get() >= 0 && at % kPageBytes == 0 && out.size() % kPageBytes == 0) {
+    std::unique_ptr<char, decltype(&std::free)> aligned(
+        static_cast<char*>(std::aligned_alloc(kPageBytes, out.size())), &std::free);
+    if (aligned) {
+      std::memcpy(aligned.get(), out.data(), out.size());
+      if (PwriteAll(direct_fd_.get(), aligned.get(), out.size(), at)) return true;
+      // A file system may accept the open and refuse the write: buffered from now on.
+      spdlog::debug("redo log {}: O_DIRECT write failed ({}); writing through the page cache",
+                    path_, std::strerror(errno));
+      direct_fd_ = ScopedFd();
+    }
+  }
+  return PwriteAll(fd_.get(), out.data(), out.size(), at);
+}
 
 RedoLog::~RedoLog() {
   std::lock_guard lock(mu_);
@@ -308,7 +329,7 @@ bool RedoLog::Persist(uint64_t last_txnid) {
     const size_t pad = PadBytesAfter(static_cast<uint64_t>(at) + out.size());
     if (pad > 0 && offset_ + out.size() + pad <= half_bytes_) out += EncodePad(generation_, pad);
   }
-  const bool written = PwriteAll(fd_.get(), out.data(), out.size(), at);
+  const bool written = WriteDurably(out, at);
   const int write_errno = errno;
   std::lock_guard lock(mu_);
   if (!written) {
