@@ -8,7 +8,9 @@
 // (fuse_lowlevel_notify_inval_inode) and every name whose binding changed — old
 // names that are gone and new names that may be cached as negative
 // (fuse_lowlevel_notify_inval_entry). It runs the feed every 200 ms, and at once
-// when a writer nudges it on its unix socket (mount_notify.h), acking when done.
+// when a writer nudges it on its unix socket (mount_notify.h), acking when done;
+// the ack also waits until the unlinks answered so far are committed, because a
+// reader (the CLI) nudges too.
 //
 // The thread is never a FUSE request thread, so the kernel can call back into
 // the daemon (write back dirty pages) while it invalidates.

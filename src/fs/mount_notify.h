@@ -1,12 +1,15 @@
 #pragma once
 // How a process that writes a store tells the mounts of that store to drop what
-// the kernel cached, so `cat` on a mount sees a `kvfs set` the moment it returns.
+// the kernel cached, so `cat` on a mount sees a `kvfs set` the moment it returns;
+// and how a process about to read a store has its mounts commit the unlinks they
+// answered already (fs/deferred_unlinks.h), so it never sees a name `rm` removed.
 //
 // Each running mount daemon listens on a unix socket STORE/run/mount-<pid>.sock
 // (mode 0600 in a 0700 directory; removed when the daemon exits). A writer, after
 // its commit, connects to each, sends one byte, and waits for the one-byte ack the
 // daemon sends once it has read the change feed up to now and invalidated the
-// kernel's caches. Sockets of daemons that are gone are skipped (and removed).
+// kernel's caches (and committed its answered unlinks). Sockets of daemons that
+// are gone are skipped (and removed).
 
 #include <sys/types.h>
 
