@@ -23,6 +23,12 @@ bsh 'rm "$1/same" && printf new > "$1/same"' "$MNT"
 assert_file_eq "$MNT/same" "new" "the new file under the reused name"
 assert_eq "new" "$(kv get same)" "kvfs get of the reused name"
 
+step "rm on the mount, then at once kvfs set of the same name: the new value stays"
+write_file "$MNT/cli" "old"
+bsh 'rm "$1/cli" && "$2" --store "$3" set cli fromcli' "$MNT" "$KVFS_BIN" "$STORE"
+assert_eq "fromcli" "$(kv get cli)" "kvfs get of the name set right after rm"
+assert_file_eq "$MNT/cli" "fromcli" "the name set by the CLI right after rm, through the mount"
+
 step "rm of one of two hard links: nlink 1 at once through the other"
 write_file "$MNT/h1" "linked"
 b ln "$MNT/h1" "$MNT/h2"
@@ -57,6 +63,7 @@ assert_missing "$MNT/t" "t is back after remount"
 assert_missing "$MNT/h1" "h1 is back after remount"
 assert_missing "$MNT/open" "the unlinked open file is back after remount"
 assert_file_eq "$MNT/same" "new" "the reused name after remount"
+assert_file_eq "$MNT/cli" "fromcli" "the name the CLI set right after rm, after remount"
 assert_eq "$shown" "$(b stat -c %y "$MNT/d")" "the directory's mtime after remount (as stat showed it)"
 
 it_umount

@@ -123,17 +123,23 @@ Result<store::Store*> CliContext::OpenStore(bool read_only) {
   return store_.get();
 }
 
+void CliContext::SettleMounts(const store::Store& store) {
+  if (mounts_settled_) return;
+  fs::NotifyMounts(store.dir());  // each mount acks once its answered unlinks landed
+  mounts_settled_ = true;
+}
+
 Status CliContext::Read(const std::function<Status(store::ReadTxn&)>& fn) {
   KVFS_ASSIGN_OR_RETURN(store::Store * store, OpenStore(/*read_only=*/true));
-  if (!mounts_settled_) {
-    fs::NotifyMounts(store->dir());  // each mount acks once its answered unlinks landed
-    mounts_settled_ = true;
-  }
+  SettleMounts(*store);
   return store->View(fn);
 }
 
 Status CliContext::Write(const std::function<Status(store::WriteTxn&)>& fn) {
   KVFS_ASSIGN_OR_RETURN(store::Store * store, OpenStore(/*read_only=*/false));
+  // Else `rm f` on a mount then `kvfs set f v` could write into the old f, which the
+  // mount's unlink, committed after, then removes with the new value.
+  SettleMounts(*store);
   KVFS_RETURN_IF_ERROR(store->Update(fn));
   // Tell running mounts of this store what changed, right after the commit, so a
   // mount sees CLI writes at once.

@@ -47,9 +47,9 @@ class CliContext {
   // read; a later Write() reopens it for writing.
   Result<store::Store*> OpenStore(bool read_only);
 
-  // One read transaction over the store. The first one first has the store's mounts
-  // commit the unlinks they answered already (fs/deferred_unlinks.h), so a read after
-  // `rm` on a mount returned never sees the name.
+  // One read transaction over the store. The first Read or Write first has the
+  // store's mounts commit the unlinks they answered already (fs/deferred_unlinks.h),
+  // so a command after `rm` on a mount returned never sees the name.
   Status Read(const std::function<Status(store::ReadTxn&)>& fn);
   // The only way a command writes: one Update() transaction, made durable (Sync)
   // before returning. `fn` may run more than once (see Store::Update).
@@ -69,7 +69,9 @@ class CliContext {
   GlobalOptions globals_;
   std::unique_ptr<store::Store> store_;
   bool store_read_only_ = false;
-  bool mounts_settled_ = false;  // Read() has nudged the store's mounts
+  // Nudges the store's mounts once (SettleMounts); see Read().
+  void SettleMounts(const store::Store& store);
+  bool mounts_settled_ = false;
   std::function<int()> action_;
 };
 
