@@ -7,14 +7,17 @@
 // Instead the UNLINK handler checks the name in a read transaction, adds it here and
 // answers at once; this queue's thread commits what has gathered, many unlinks in one
 // transaction (each still whole: a batch commits or aborts as one), while the next
-// UNLINKs arrive. The same tree then took 0.20-0.22 s (bench/README.md).
+// UNLINKs arrive. The same tree then took 0.18-0.19 s (src/fs/README.md).
 //
 // What keeps this invisible through the mount: every other request waits (WaitIdle)
 // until the queue is committed before it touches the store, so no request ever sees a
-// name that an answered unlink removed (Guarded in reply.h). A process that reads the
-// store itself (the CLI) may see the name until the batch lands, normally well under a
-// millisecond later; a `kill -9` of the daemon in that moment loses the delete, as a
-// power cut loses any write not yet fsynced. fsync and unmount wait for the queue.
+// name that an answered unlink removed (Guarded in reply.h); getattr, which the kernel
+// sends before each unlink of rm -rf, asks DirTimeAfter and Removes instead. The CLI
+// nudges the mounts before its first read or write, and the ack waits for the queue
+// (feed_watcher.h). Another process reading the store (a sync server) may see the
+// name until the batch lands, normally well under a millisecond later. A `kill -9` of
+// the daemon in that moment loses the delete, as a power cut loses any change not yet
+// fsynced. fsync and unmount wait for the queue.
 //
 // Thread-safe. The commit function runs on the queue's own thread, one batch at a time.
 

@@ -132,7 +132,6 @@ void Filesystem::CommitUnlinks(const std::vector<PendingUnlink>& batch) {
   if (!st.ok() && batch.size() > 1) {
     // One unlink that fails must not take the others with it.
     removed.assign(batch.size(), std::nullopt);
-    st = Status::Ok();
     for (size_t i = 0; i < batch.size(); ++i) {
       std::vector<std::optional<store::Inode>> one;
       Status s = CommitUnlinkBatch({batch[i]}, &one);
