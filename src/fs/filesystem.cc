@@ -129,12 +129,12 @@ int Filesystem::ErrnoOf(const Status& status) const {
 void Filesystem::CommitUnlinks(const std::vector<PendingUnlink>& batch) {
   std::vector<std::optional<store::Inode>> removed;
   Status st = CommitUnlinkBatch(batch, &removed);
-  if (!st.ok() && batch.size() > 1) {
-    // One unlink that fails must not take the others with it.
+  if (!st.ok()) {
+    // One unlink that fails must not take the others with it: one by one.
     removed.assign(batch.size(), std::nullopt);
     for (size_t i = 0; i < batch.size(); ++i) {
       std::vector<std::optional<store::Inode>> one;
-      Status s = CommitUnlinkBatch({batch[i]}, &one);
+      Status s = batch.size() == 1 ? st : CommitUnlinkBatch({batch[i]}, &one);
       if (s.ok()) {
         removed[i] = one.front();
       } else {
@@ -142,10 +142,6 @@ void Filesystem::CommitUnlinks(const std::vector<PendingUnlink>& batch) {
                       batch[i].name, batch[i].parent, s.message());
       }
     }
-  } else if (!st.ok()) {
-    spdlog::error("could not commit the unlink of '{}' in directory {}: {}; it is still there",
-                  batch.front().name, batch.front().parent, st.message());
-    return;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!removed[i]) continue;

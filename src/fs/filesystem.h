@@ -45,8 +45,6 @@ struct FsConfig {
   bool writeback_cache = false;
   // Let the kernel list directories with readdirplus (see MountOptions::readdirplus).
   bool readdirplus = false;
-  // Answer unlinks before their commit and commit them in batches (DeferredUnlinks).
-  bool defer_unlinks = true;
 };
 
 // `base` with what the mount options decide: read-only, the kernel features, and no

@@ -57,7 +57,7 @@ Status DoUnlink(Filesystem& fs, store::Ino parent, std::string_view name, store:
 // (a missing name, a directory, a read-only mount, the same name already queued),
 // which the caller then does as one transaction, with the errno that gives.
 bool DeferUnlink(Filesystem& fs, store::Ino parent, std::string_view name) {
-  if (fs.config().read_only || !fs.config().defer_unlinks) return false;
+  if (fs.config().read_only) return false;
   // The kernel holds the directory locked across an unlink, so no other unlink of
   // this name can slip in between this check and Add.
   if (fs.deferred_unlinks().Pending(parent, name)) return false;
