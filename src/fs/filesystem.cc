@@ -44,18 +44,19 @@ Status Filesystem::Update(const std::function<Status(store::WriteTxn&)>& fn) {
 }
 
 Status Filesystem::UpdateMaybeForeign(
-    const std::function<Status(store::WriteTxn&, bool* foreign)>& fn) {
+    const std::function<Status(store::WriteTxn&, bool* foreign)>& fn, store::LogEarly early) {
   if (config_.read_only) return Status(Code::kAccess, "the mount is read-only");
-  Status st = CommitOnce(fn);
+  Status st = CommitOnce(fn, early);
   // A full disk may be full of deleted content that only waits for its queued purge.
   if (st.code() == Code::kNoSpace && HasQueuedPurges()) {
     PurgeQueued();
-    st = CommitOnce(fn);
+    st = CommitOnce(fn, early);
   }
   return st;
 }
 
-Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn) {
+Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn,
+                              store::LogEarly early) {
   const uint64_t token = own_.Begin();
   Status st = store_.Update([&](store::WriteTxn& t) -> Status {
     bool foreign = false;
@@ -66,7 +67,7 @@ Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool*
     // commit lands, and must then know these seqs are ours (or wait to learn it).
     if (after > before && !foreign) own_.Tentative(token, before, after);
     return Status::Ok();
-  });
+  }, early);
   own_.Finish(token, st.ok());
   if (st.ok()) {
     dirty_.store(true);

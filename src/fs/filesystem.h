@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "fs/deferred_unlinks.h"
+#include "fs/fsync_habit.h"
 #include "fs/fuse_api.h"
 #include "fs/mount_options.h"
 #include "fs/node_table.h"
@@ -68,6 +69,7 @@ class Filesystem {
   SplitWrites& split_writes() { return split_writes_; }
   ReadAhead& read_ahead() { return read_ahead_; }
   DeferredUnlinks& deferred_unlinks() { return deferred_unlinks_; }
+  FsyncHabit& fsync_habit() { return fsync_habit_; }
   const FsConfig& config() const { return config_; }
 
   // One read transaction.
@@ -78,7 +80,9 @@ class Filesystem {
   // As Update, but `fn` may set *foreign: the kernel's view of what it changed is
   // then wrong (an O_APPEND write landed at the store's end, not the kernel's), so
   // its seqs count as someone else's and the watcher invalidates the kernel's caches.
-  Status UpdateMaybeForeign(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
+  // `early`: an fsync is expected at once (store::LogEarly).
+  Status UpdateMaybeForeign(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn,
+                            store::LogEarly early = store::LogEarly::kNo);
   // True (once) when something was committed since the last call: the periodic
   // sync uses it to skip idle seconds.
   bool TakeDirty() { return dirty_.exchange(false); }
@@ -127,7 +131,8 @@ class Filesystem {
   void QueueUnpurgedTombstones();
 
  private:
-  Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn);
+  Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn,
+                    store::LogEarly early);
   bool HasQueuedPurges();
   // CommitUnlinks' transaction; sets removed[i] for each unlink it made.
   Status CommitUnlinkBatch(const std::vector<PendingUnlink>& batch,
@@ -149,6 +154,7 @@ class Filesystem {
   OwnSeqs own_;
   SplitWrites split_writes_;
   ReadAhead read_ahead_;
+  FsyncHabit fsync_habit_;
   std::atomic<bool> dirty_{false};
   PurgeSchedule purge_schedule_;
   std::mutex purge_mu_;

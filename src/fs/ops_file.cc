@@ -92,17 +92,24 @@ Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::strin
 // CLI changed the file since (invalidation is asynchronous, and an open fd's
 // append does not ask for fresh attributes): writing there would leave a hole or
 // overwrite. When the two differ, the kernel's caches are invalidated afterwards.
+//
+// A file fsynced after each write (FsyncHabit) has its redo-log record started
+// before the commit, so the fsync that follows finds it written and only flushes it.
 Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off, bool append) {
   if (off < 0) return Status(Code::kInvalid, "negative offset");
-  return fs.UpdateMaybeForeign([&](store::WriteTxn& t, bool* foreign) -> Status {
-    uint64_t at = static_cast<uint64_t>(off);
-    if (append) {
-      KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
-      *foreign = node.size != at;
-      at = node.size;
-    }
-    return t.Write(ino, at, data).status();
-  });
+  const store::LogEarly early =
+      fs.fsync_habit().Wrote(ino) ? store::LogEarly::kYes : store::LogEarly::kNo;
+  return fs.UpdateMaybeForeign(
+      [&](store::WriteTxn& t, bool* foreign) -> Status {
+        uint64_t at = static_cast<uint64_t>(off);
+        if (append) {
+          KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+          *foreign = node.size != at;
+          at = node.size;
+        }
+        return t.Write(ino, at, data).status();
+      },
+      early);
 }
 
 // fallocate mode 0: make sure [offset, offset+length) is inside the file. The
@@ -197,6 +204,7 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
 void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
   Guarded(req, "release", [&](Reply& r) {
     r.fs().split_writes().Released(ino);
+    r.fs().fsync_habit().Released(ino);
     const bool purge = r.fs().nodes().Release(ino);
     r.Ok();
     if (purge) r.fs().PurgeIfDeleted(ino);
@@ -204,8 +212,11 @@ void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 }
 
 // Valid replies: fuse_reply_err
-void Fsync(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* /*fi*/) {
-  Guarded(req, "fsync", [&](Reply& r) { r.Err(r.fs().MakeDurable()); });
+void Fsync(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_file_info* /*fi*/) {
+  Guarded(req, "fsync", [&](Reply& r) {
+    r.fs().fsync_habit().Fsynced(ino);
+    r.Err(r.fs().MakeDurable());
+  });
 }
 
 // Valid replies: fuse_reply_err

@@ -176,7 +176,8 @@ void ReadHalf(int fd, size_t half_bytes, int h, std::map<uint64_t, std::string>*
   uint64_t prev = first.txnid;
   (*out)[first.txnid] = std::move(first.body);
   for (;;) {
-    pos += PadAt(fd, pos, end, first.generation);
+    // A pad ends each write; a second one covers a record whose commit failed.
+    for (off_t pad; (pad = PadAt(fd, pos, end, first.generation)) > 0;) pos += pad;
     if (!ReadRecord(fd, pos, end, &rec) || rec.generation != first.generation ||
         rec.txnid != prev + 1) {
       return;
@@ -221,6 +222,16 @@ bool FillWithZeros(int fd, uint64_t bytes, const std::string& dir_path) {
   return fsync(fd) == 0 && dir.get() >= 0 && fsync(dir.get()) == 0;
 }
 
+// Takes the log's lock, waiting up to kLockTries * kLockPause for a holder to let go.
+bool LockWithinASecond(int fd) {
+  int tries = 0;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || ++tries == kLockTries) return false;
+    std::this_thread::sleep_for(kLockPause);
+  }
+  return true;
+}
+
 uint64_t NewGeneration() {
   std::random_device rd;
   return (uint64_t{rd()} << 32) | rd();
@@ -234,11 +245,7 @@ Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t
   const std::string path = RedoLogPath(db_dir);
   ScopedFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_DSYNC, 0600));
   if (fd.get() < 0) return IoError("cannot open the redo log " + path);
-  int tries = 0;
-  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK || ++tries == kLockTries) return std::unique_ptr<RedoLog>();
-    std::this_thread::sleep_for(kLockPause);
-  }
+  if (!LockWithinASecond(fd.get())) return std::unique_ptr<RedoLog>();
   if (HalfOf(fd.get()) != half_bytes) {
     // The log takes room the store may need: make one only on a disk with plenty free.
     const uint64_t bytes = 2 * uint64_t{half_bytes};
@@ -261,7 +268,9 @@ Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t
 
 RedoLog::RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_bytes)
     : fd_(std::move(fd)), direct_fd_(std::move(direct_fd)), path_(std::move(path)),
-      half_bytes_(half_bytes), generation_(NewGeneration()) {}
+      half_bytes_(half_bytes), generation_(NewGeneration()) {
+  if (direct_fd_.get() >= 0) early_fd_ = ScopedFd(open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT));
+}
 
 bool RedoLog::WriteDurably(const std::string& out, off_t at) {
   if (direct_fd_.get() >= 0 && at % kPageBytes == 0 && out.size() % kPageBytes == 0) {
@@ -280,6 +289,10 @@ bool RedoLog::WriteDurably(const std::string& out, off_t at) {
 }
 
 RedoLog::~RedoLog() {
+  {
+    std::lock_guard write_lock(write_mu_);
+    CollectEarlyWrite();
+  }
   std::lock_guard lock(mu_);
   // Everything the log holds is flushed in the store: the next open has nothing to
   // redo, and compaction may renumber the transactions.
@@ -288,6 +301,7 @@ RedoLog::~RedoLog() {
 
 void RedoLog::Committed(uint64_t txnid, std::string changes) {
   std::lock_guard lock(mu_);
+  if (early_ && early_->txnid == txnid) early_.reset();
   if (overflowed_.load(std::memory_order_relaxed) || txnid <= synced_) return;
   pending_bytes_ += RecordBytes(changes);
   pending_[txnid] = std::move(changes);
@@ -299,8 +313,38 @@ void RedoLog::Committed(uint64_t txnid, std::string changes) {
   }
 }
 
+bool RedoLog::AppendPending(uint64_t last_txnid, std::string* out) const {
+  for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {  // not recorded here
+      spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
+      return false;
+    }
+    *out += EncodeRecord(generation_, id, it->second);
+  }
+  return true;
+}
+
+bool RedoLog::Fits(const std::string& out) const {
+  if (offset_ + out.size() <= half_bytes_) return true;
+  spdlog::debug("redo log: {} bytes do not fit; flushing the store", out.size());
+  return false;
+}
+
+off_t RedoLog::NextAt() const {
+  return static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
+}
+
+void RedoLog::PadToPage(off_t at, std::string* out) const {
+  // At a half's very end there may be no room to pad: the next write, if one
+  // fits, then starts inside a page, which is slower but as sound.
+  const size_t pad = PadBytesAfter(static_cast<uint64_t>(at) + out->size());
+  if (pad > 0 && offset_ + out->size() + pad <= half_bytes_) *out += EncodePad(generation_, pad);
+}
+
 bool RedoLog::Persist(uint64_t last_txnid) {
   std::lock_guard write_lock(write_mu_);
+  CollectEarlyWrite();
   std::string out;
   off_t at = 0;
   {
@@ -311,23 +355,9 @@ bool RedoLog::Persist(uint64_t last_txnid) {
       spdlog::debug("redo log: too much changed since the last flush; flushing the store");
       return false;
     }
-    for (uint64_t id = logged_upto_ + 1; id <= last_txnid; ++id) {
-      auto it = pending_.find(id);
-      if (it == pending_.end()) {  // not recorded here
-        spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
-        return false;
-      }
-      out += EncodeRecord(generation_, id, it->second);
-    }
-    if (offset_ + out.size() > half_bytes_) {
-      spdlog::debug("redo log: {} bytes do not fit; flushing the store", out.size());
-      return false;
-    }
-    at = static_cast<off_t>(half_bytes_) * half_ + static_cast<off_t>(offset_);
-    // At a half's very end there may be no room to pad: the next write, if one
-    // fits, then starts inside a page, which is slower but as sound.
-    const size_t pad = PadBytesAfter(static_cast<uint64_t>(at) + out.size());
-    if (pad > 0 && offset_ + out.size() + pad <= half_bytes_) out += EncodePad(generation_, pad);
+    if (!AppendPending(last_txnid, &out) || !Fits(out)) return false;
+    at = NextAt();
+    PadToPage(at, &out);
   }
   const bool written = WriteDurably(out, at);
   const int write_errno = errno;
@@ -344,8 +374,89 @@ bool RedoLog::Persist(uint64_t last_txnid) {
   return true;
 }
 
+bool RedoLog::StartEarly(uint64_t txnid, std::string_view changes) {
+  // Never make a commit wait for the disk: when an fsync is writing, or the last
+  // early write is still on its way, this one goes the usual way.
+  std::unique_lock write_lock(write_mu_, std::try_to_lock);
+  if (!write_lock.owns_lock() || early_fd_.get() < 0 || direct_fd_.get() < 0 ||
+      early_write_.pending()) {
+    return false;
+  }
+  std::string out;
+  off_t at = 0, record_at = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!flushed_once_ || failed_ || overflowed_.load(std::memory_order_relaxed)) return false;
+    if (txnid <= logged_upto_) return false;
+    if (!AppendPending(txnid - 1, &out)) return false;
+    at = NextAt();
+    record_at = at + static_cast<off_t>(out.size());
+    out += EncodeRecord(generation_, txnid, changes);
+    PadToPage(at, &out);
+    if (!Fits(out) || at % kPageBytes != 0 || out.size() % kPageBytes != 0) return false;
+  }
+  early_buf_.reset(static_cast<char*>(std::aligned_alloc(kPageBytes, out.size())));
+  if (!early_buf_) return false;
+  std::memcpy(early_buf_.get(), out.data(), out.size());
+  if (!early_write_.Start(early_fd_.get(), early_buf_.get(), out.size(), at)) return false;
+  std::lock_guard lock(mu_);
+  offset_ += out.size();
+  early_upto_ = txnid;
+  early_bytes_ = out.size();
+  ++early_writes_;
+  early_ = EarlyRecord{txnid, generation_, record_at, at + static_cast<off_t>(out.size())};
+  return true;
+}
+
+void RedoLog::CollectEarlyWrite() {
+  if (!early_write_.pending()) return;
+  // The write went to the disk's cache; the flush makes it durable.
+  const bool written = early_write_.Wait() && fdatasync(early_fd_.get()) == 0;
+  const int write_errno = errno;
+  std::lock_guard lock(mu_);
+  if (!written) {
+    failed_ = true;
+    spdlog::warn("cannot write the redo log {}: {}; fsync flushes the whole store from now on",
+                 path_, std::strerror(write_errno));
+    return;
+  }
+  logged_upto_ = std::max(logged_upto_, early_upto_);
+  bytes_written_ += early_bytes_;
+}
+
+void RedoLog::Abandoned(uint64_t txnid) {
+  std::lock_guard write_lock(write_mu_);
+  CollectEarlyWrite();
+  EarlyRecord rec;
+  {
+    std::lock_guard lock(mu_);
+    if (!early_ || early_->txnid != txnid) return;
+    rec = *early_;
+    early_.reset();
+    if (rec.generation == generation_ && logged_upto_ >= txnid) logged_upto_ = txnid - 1;
+  }
+  // Unless a newer generation has written over it since, the record is still there:
+  // overwrite it and the rest of its write with one pad of its generation.
+  const off_t half_end =
+      (rec.record_at / static_cast<off_t>(half_bytes_) + 1) * static_cast<off_t>(half_bytes_);
+  Record there;
+  if (!ReadRecord(fd_.get(), rec.record_at, half_end, &there) ||
+      there.generation != rec.generation || there.txnid != txnid) {
+    return;
+  }
+  const std::string pad = EncodePad(rec.generation, static_cast<size_t>(rec.end - rec.record_at));
+  if (!PwriteAll(fd_.get(), pad.data(), pad.size(), rec.record_at)) {
+    std::lock_guard lock(mu_);
+    failed_ = true;
+    spdlog::error("cannot cancel the record of a failed commit in the redo log {} ({}): a crash "
+                  "before the next flush of the store would redo transaction {}",
+                  path_, std::strerror(errno), txnid);
+  }
+}
+
 void RedoLog::Flushed(uint64_t synced_txnid) {
   std::lock_guard write_lock(write_mu_);  // no record is being written to the old half
+  CollectEarlyWrite();
   std::lock_guard lock(mu_);
   if (flushed_once_ && synced_txnid <= synced_) return;
   flushed_once_ = true;
@@ -373,6 +484,11 @@ bool RedoLog::WantsFlush() const {
 uint64_t RedoLog::bytes_written() const {
   std::lock_guard lock(mu_);
   return bytes_written_;
+}
+
+uint64_t RedoLog::early_writes() const {
+  std::lock_guard lock(mu_);
+  return early_writes_;
 }
 
 Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir) {
@@ -431,6 +547,11 @@ Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std
     return IoError("cannot set aside the redo log " + path);
   }
   return report;
+}
+
+bool WaitForRedoLogLock(const std::string& db_dir) {
+  ScopedFd fd(open(RedoLogPath(db_dir).c_str(), O_RDONLY | O_CLOEXEC));
+  return fd.get() < 0 || LockWithinASecond(fd.get());  // closing the fd drops the lock
 }
 
 bool RedoLogHasRecords(const std::string& db_dir) {

@@ -23,18 +23,31 @@
 // on a fresh page that the kernel need not read first. A half is read from its start,
 // skipping pads, while records are whole, of one generation, and of consecutive txn
 // ids.
+//
+// Early records: for a file that is fsynced after each write, the mount asks
+// Store::Update to start the record's write before the commit (StartEarly, through
+// AsyncWrite), so the disk writes and flushes it while LMDB writes its pages and the
+// reply goes back; the fsync that follows waits only for the rest. A record written
+// early whose transaction then fails to commit is overwritten with a pad (Abandoned),
+// so a replay never redoes a change that was not made; the next record of that txn
+// id follows the pad. A crash between the early write and the commit redoes a change
+// that was never answered, as if the process had died just after its commit.
 
 #include <lmdb.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/scoped_fd.h"
 #include "base/status.h"
+#include "store/async_write.h"
 
 namespace kvfs::store {
 
@@ -53,6 +66,12 @@ class RedoLog {
   bool recording() const { return !overflowed_.load(std::memory_order_relaxed); }
   // Called after transaction `txnid` committed `changes` (TxnChanges bytes).
   void Committed(uint64_t txnid, std::string changes);
+  // Called before transaction `txnid` commits `changes`: starts writing it, with any
+  // earlier ones not yet logged, without waiting. False when it did not start (the
+  // log is busy or cannot take it): the commit then goes on as usual.
+  bool StartEarly(uint64_t txnid, std::string_view changes);
+  // Transaction `txnid`, started early, did not commit: its record must not be redone.
+  void Abandoned(uint64_t txnid);
   // Makes every transaction up to `last_txnid` durable in the log. false when it
   // cannot (one of them was not recorded, or they do not fit): flush the store then.
   bool Persist(uint64_t last_txnid);
@@ -63,13 +82,31 @@ class RedoLog {
   // the log full and have to flush it while the caller waits.
   bool WantsFlush() const;
 
-  // Bytes written to the log so far (for tests and the benchmark).
+  // Bytes written to the log so far, and early writes started (for tests).
   uint64_t bytes_written() const;
+  uint64_t early_writes() const;
 
  private:
   RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_bytes);
   // Writes `out` at `at` durably; through direct_fd_ when both are page-aligned.
   bool WriteDurably(const std::string& out, off_t at);
+  // Waits for the early write on its way, if any, and counts it (write_mu_ held).
+  void CollectEarlyWrite();
+  // With mu_ held: appends the records of the txns after logged_upto_ up to `last`
+  // to `out` (false when one is not recorded); whether `out` fits in the half; where
+  // the next write goes; `out`, to be written at `at`, padded to a page boundary.
+  bool AppendPending(uint64_t last_txnid, std::string* out) const;
+  bool Fits(const std::string& out) const;
+  off_t NextAt() const;
+  void PadToPage(off_t at, std::string* out) const;
+
+  // A record written early, until its transaction commits or is abandoned.
+  struct EarlyRecord {
+    uint64_t txnid = 0;
+    uint64_t generation = 0;
+    off_t record_at = 0;  // where its record starts in the file
+    off_t end = 0;        // where the early write ends (a page boundary)
+  };
 
   ScopedFd fd_;
   // The same file opened O_DIRECT (-1 where the file system refuses it). A padded
@@ -97,6 +134,18 @@ class RedoLog {
   uint64_t generation_ = 0;
   uint64_t bytes_written_ = 0;
   bool failed_ = false;  // a write to the log failed: flush the store from now on
+
+  // The early write (guarded by write_mu_), through the file opened O_DIRECT without
+  // O_DSYNC: the disk takes it while the commit runs, and the fsync that collects it
+  // (CollectEarlyWrite) then only flushes the disk's cache. A write and its flush
+  // take ~60 us each on the dev VM's disk. Its aligned buffer outlives it.
+  ScopedFd early_fd_;
+  std::unique_ptr<char, decltype(&std::free)> early_buf_{nullptr, &std::free};
+  AsyncWrite early_write_;
+  uint64_t early_upto_ = 0;    // the write on its way holds every txn up to here
+  size_t early_bytes_ = 0;     // and is this long
+  uint64_t early_writes_ = 0;  // guarded by mu_
+  std::optional<EarlyRecord> early_;  // guarded by mu_
 };
 
 struct ReplayReport {
@@ -110,6 +159,12 @@ struct ReplayReport {
 // A record that does not fit the store stops the replay; the log is then kept beside
 // the store as redo.log.unreplayed and the problem is reported.
 Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir);
+
+// Waits up to a second until no process holds db/redo.log's lock: a mount daemon
+// killed a moment ago holds it until the kernel has torn the process down (~50 ms
+// when it made an AIO context), and a replay skips a log whose writer seems live.
+// False when one still holds it then (it is live); true when there is no log.
+bool WaitForRedoLogLock(const std::string& db_dir);
 
 // True when db/redo.log holds records (compaction must not renumber transactions
 // before they are replayed).

@@ -210,6 +210,10 @@ Status Store::LoadMeta() {
 
 Status Store::OpenRedoLog() {
   const std::string db_dir = StoreDbDir(dir_);
+  const bool keeps_log = options_.no_sync && options_.redo_log_half_bytes > 0;
+  // A mount after a crash of the last one: its daemon may not have let go of the
+  // log yet, and the replay would then take it for live and skip it.
+  const bool log_free = !keeps_log || WaitForRedoLogLock(db_dir);
   auto replay = ReplayRedoLog(env_, tables_, db_dir);
   if (!replay.ok()) {
     return Status(replay.status().code(),
@@ -225,8 +229,11 @@ Status Store::OpenRedoLog() {
                   " and the store stays as it was; run: kvfs check {}",
                   dir_, replay->problem, RedoLogPath(db_dir), dir_);
   }
-  if (!options_.no_sync || options_.redo_log_half_bytes == 0) return Status::Ok();
-  KVFS_ASSIGN_OR_RETURN(redo_, RedoLog::Open(db_dir, options_.redo_log_half_bytes));
+  if (!keeps_log) return Status::Ok();
+  // A live holder (another mount of this store): fsync flushes the store instead.
+  if (log_free) {
+    KVFS_ASSIGN_OR_RETURN(redo_, RedoLog::Open(db_dir, options_.redo_log_half_bytes));
+  }
   return Sync();  // the log counts from a flushed store
 }
 
@@ -254,7 +261,7 @@ Status Store::View(const std::function<Status(ReadTxn&)>& fn) {
   return Status(Code::kBusy, "the store kept being resized; retry");
 }
 
-Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
+Status Store::Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early) {
   if (options_.read_only) {
     return Status(Code::kAccess, "the store is open read-only; remount without 'ro' to change it");
   }
@@ -276,13 +283,17 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn) {
     if (!w.map_full()) {
       if (!st.ok()) return st;
       const uint64_t txnid = mdb_txn_id(txn.get());
+      const bool started_early = early == LogEarly::kYes && redo_ && !changes.empty() &&
+                                 redo_->StartEarly(txnid, changes.bytes());
       {
         std::lock_guard handing_over(commit_mu_);
-        rc = txn.Commit();
+        rc = options_.commit_fault ? options_.commit_fault() : MDB_SUCCESS;
+        rc = rc == MDB_SUCCESS ? txn.Commit() : rc;
         if (rc == MDB_SUCCESS && redo_ && !changes.empty()) {
           redo_->Committed(txnid, changes.Take());
         }
       }
+      if (rc != MDB_SUCCESS && started_early) redo_->Abandoned(txnid);
       if (rc != MDB_MAP_FULL) return lmdb::FromWriteRc(rc, "commit", StoreDbDir(dir_));
     }
     txn.Abort();

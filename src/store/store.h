@@ -40,7 +40,15 @@ struct StoreOptions {
   size_t redo_log_half_bytes = size_t{32} << 20;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
+  // Tests only: asked before each write commit; a non-zero errno makes that commit
+  // fail with it, as a disk error writing data.mdb would.
+  std::function<int()> commit_fault;
 };
+
+// Whether Store::Update starts writing the transaction's redo-log record before
+// the commit (RedoLog::StartEarly): for a change that an fsync(2) is expected to
+// follow at once. The disk then writes the record while LMDB writes its pages.
+enum class LogEarly { kNo, kYes };
 
 class Store {
  public:
@@ -56,7 +64,7 @@ class Store {
                                              const StoreOptions& options = {});
 
   Status View(const std::function<Status(ReadTxn&)>& fn);
-  Status Update(const std::function<Status(WriteTxn&)>& fn);
+  Status Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early = LogEarly::kNo);
 
   // Flushes committed transactions to disk (fsync). Returns once they are durable.
   Status Sync();

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -223,6 +224,80 @@ TEST_F(RedoLogTest, EachWriteEndsOnAPageAndTheRecordsAfterItsPadAreRedone) {
   Reopen();
   KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
   EXPECT_EQ(ReadAll(a2.ino, 100), expect);
+  ExpectSound();
+}
+
+// Writes `data` at 0 in `ino` in one transaction whose record starts early.
+Status WriteEarly(Store& store, Ino ino, const std::string& data) {
+  return store.Update([&](WriteTxn& w) { return w.Write(ino, 0, data).status(); },
+                      LogEarly::kYes);
+}
+
+TEST_F(RedoLogTest, ARecordStartedBeforeItsCommitSurvivesAPowerCut) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  KVFS_ASSERT_OK(store_->Sync());
+  SaveDiskImage();
+  ASSERT_TRUE(Write(a.ino, 0, "plain").ok());  // logged by MakeDurable, with the next
+  KVFS_ASSERT_OK(WriteEarly(*store_, a.ino, "early-1"));
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  KVFS_ASSERT_OK(WriteEarly(*store_, a.ino, "early-2"));
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  // Both early writes started (the log is on a disk that takes O_DIRECT and AIO).
+  EXPECT_EQ(store_->redo_log()->early_writes(), 2u);
+  EXPECT_EQ(LogBytes() % 4096, 0u);
+  PowerCut(/*keep_log=*/true);
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
+  EXPECT_EQ(ReadAll(a2.ino, 100), "early-2");
+  ExpectSound();
+}
+
+// A commit that fails after its record was started early: the record must not be
+// redone, and the next transaction, which gets the same LMDB id, must be.
+class RedoLogCommitFaultTest : public RedoLogTest {
+ protected:
+  void SetUp() override {
+    options_.commit_fault = [this] { return fail_next_commit_.exchange(0); };
+    RedoLogTest::SetUp();
+  }
+  std::atomic<int> fail_next_commit_{0};
+};
+
+TEST_F(RedoLogCommitFaultTest, TheRecordOfAFailedCommitIsNotRedone) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  ASSERT_TRUE(Write(a.ino, 0, "kept").ok());
+  KVFS_ASSERT_OK(store_->Sync());
+  SaveDiskImage();
+  fail_next_commit_ = EIO;
+  EXPECT_FALSE(WriteEarly(*store_, a.ino, "FAILED").ok());
+  ASSERT_EQ(store_->redo_log()->early_writes(), 1u) << "the failed write did not start early";
+  EXPECT_EQ(ReadAll(a.ino, 100), "kept");
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  PowerCut(/*keep_log=*/true);
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
+  EXPECT_EQ(ReadAll(a2.ino, 100), "kept");
+  ExpectSound();
+}
+
+TEST_F(RedoLogCommitFaultTest, TheTransactionAfterAFailedCommitIsRedone) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  KVFS_ASSERT_OK(store_->Sync());
+  SaveDiskImage();
+  ASSERT_TRUE(Write(a.ino, 0, "before").ok());
+  KVFS_ASSERT_OK(WriteEarly(*store_, a.ino, "early"));  // logs "before" with it
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  fail_next_commit_ = EIO;
+  EXPECT_FALSE(WriteEarly(*store_, a.ino, "FAILED").ok());
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  KVFS_ASSERT_OK(WriteEarly(*store_, a.ino, "after"));  // the failed one's txn id
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  ASSERT_EQ(store_->redo_log()->early_writes(), 3u) << "a write did not start early";
+  PowerCut(/*keep_log=*/true);
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a2, Resolve("a"));
+  EXPECT_EQ(ReadAll(a2.ino, 100), "aftere");  // "after" over "before" and "early"
+  EXPECT_FALSE(fs::exists(RedoLogPath(db_) + ".unreplayed")) << "the replay stopped short";
   ExpectSound();
 }
 
