@@ -26,12 +26,14 @@ void DeferredUnlinks::Add(PendingUnlink unlink) {
   }
   queued_.push_back(std::move(unlink));
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-  changed_.notify_all();
 }
+
+void DeferredUnlinks::Kick() { changed_.notify_all(); }
 
 void DeferredUnlinks::WaitIdle() {
   if (outstanding_.load() == 0) return;
   std::unique_lock lock(mu_);
+  changed_.notify_all();  // in case the Kick for what is queued has not come yet
   changed_.wait(lock, [&] { return queued_.empty() && !committing_; });
 }
 

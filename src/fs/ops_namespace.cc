@@ -148,7 +148,10 @@ void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guarded(
       req, "unlink",
       [&](Reply& r) {
-        if (DeferUnlink(r.fs(), parent, name)) return r.Ok();
+        if (DeferUnlink(r.fs(), parent, name)) {
+          r.Ok();
+          return r.fs().deferred_unlinks().Kick();
+        }
         r.fs().deferred_unlinks().WaitIdle();
         store::Inode node;
         Status st = DoUnlink(r.fs(), parent, name, &node);

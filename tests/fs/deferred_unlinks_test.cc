@@ -143,6 +143,18 @@ TEST(DeferredUnlinksTest, StopCommitsWhatIsQueuedAndALaterAddCommitsAtOnce) {
   EXPECT_FALSE(q.Pending(1, "late"));
 }
 
+TEST(DeferredUnlinksTest, AnUnlinkAddedToAnIdleThreadIsCommittedOnceKicked) {
+  Recorder rec;
+  DeferredUnlinks q(rec.Fn());
+  q.Add(U(1, "a", 10));
+  q.WaitIdle();  // the thread is asleep now
+  q.Add(U(1, "b", 11));
+  q.Kick();
+  ASSERT_TRUE(rec.WaitStarted(2)) << "Kick did not wake the thread";
+  q.WaitIdle();
+  EXPECT_EQ(2u, rec.batches().size());
+}
+
 TEST(DeferredUnlinksTest, ACommitThatThrowsDoesNotStopTheQueue) {
   int calls = 0;
   DeferredUnlinks q([&](const std::vector<PendingUnlink>& batch) {
