@@ -269,7 +269,9 @@ Result<std::unique_ptr<RedoLog>> RedoLog::Open(const std::string& db_dir, size_t
 RedoLog::RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_bytes)
     : fd_(std::move(fd)), direct_fd_(std::move(direct_fd)), path_(std::move(path)),
       half_bytes_(half_bytes), generation_(NewGeneration()) {
-  if (direct_fd_.get() >= 0) early_fd_ = ScopedFd(open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT));
+  if (direct_fd_.get() >= 0) {
+    early_fd_ = ScopedFd(open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT));
+  }
 }
 
 bool RedoLog::WriteDurably(const std::string& out, off_t at) {
