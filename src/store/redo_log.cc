@@ -222,6 +222,13 @@ bool FillWithZeros(int fd, uint64_t bytes, const std::string& dir_path) {
   return fsync(fd) == 0 && dir.get() >= 0 && fsync(dir.get()) == 0;
 }
 
+// `bytes` copied to page-aligned memory, as O_DIRECT needs (null when out of memory).
+AlignedBytes AlignedCopy(const std::string& bytes) {
+  AlignedBytes out(static_cast<char*>(std::aligned_alloc(kPageBytes, bytes.size())), &std::free);
+  if (out) std::memcpy(out.get(), bytes.data(), bytes.size());
+  return out;
+}
+
 // Takes the log's lock, waiting up to kLockTries * kLockPause for a holder to let go.
 bool LockWithinASecond(int fd) {
   int tries = 0;
@@ -276,10 +283,8 @@ RedoLog::RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_
 
 bool RedoLog::WriteDurably(const std::string& out, off_t at) {
   if (direct_fd_.get() >= 0 && at % kPageBytes == 0 && out.size() % kPageBytes == 0) {
-    std::unique_ptr<char, decltype(&std::free)> aligned(
-        static_cast<char*>(std::aligned_alloc(kPageBytes, out.size())), &std::free);
+    AlignedBytes aligned = AlignedCopy(out);
     if (aligned) {
-      std::memcpy(aligned.get(), out.data(), out.size());
       if (PwriteAll(direct_fd_.get(), aligned.get(), out.size(), at)) return true;
       // A file system may accept the open and refuse the write: buffered from now on.
       spdlog::debug("redo log {}: O_DIRECT write failed ({}); writing through the page cache",
@@ -397,9 +402,8 @@ bool RedoLog::StartEarly(uint64_t txnid, std::string_view changes) {
     PadToPage(at, &out);
     if (!Fits(out) || at % kPageBytes != 0 || out.size() % kPageBytes != 0) return false;
   }
-  early_buf_.reset(static_cast<char*>(std::aligned_alloc(kPageBytes, out.size())));
+  early_buf_ = AlignedCopy(out);
   if (!early_buf_) return false;
-  std::memcpy(early_buf_.get(), out.data(), out.size());
   if (!early_write_.Start(early_fd_.get(), early_buf_.get(), out.size(), at)) return false;
   std::lock_guard lock(mu_);
   offset_ += out.size();

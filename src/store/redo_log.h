@@ -53,6 +53,9 @@ namespace kvfs::store {
 
 struct Tables;
 
+// Page-aligned bytes for an O_DIRECT write.
+using AlignedBytes = std::unique_ptr<char, decltype(&std::free)>;
+
 class RedoLog {
  public:
   // Opens db/redo.log, making it (zero-filled, flushed) when missing or of another
@@ -140,7 +143,7 @@ class RedoLog {
   // (CollectEarlyWrite) then only flushes the disk's cache. A write and its flush
   // take ~60 us each on the dev VM's disk. Its aligned buffer outlives it.
   ScopedFd early_fd_;
-  std::unique_ptr<char, decltype(&std::free)> early_buf_{nullptr, &std::free};
+  AlignedBytes early_buf_{nullptr, &std::free};
   AsyncWrite early_write_;
   uint64_t early_upto_ = 0;    // the write on its way holds every txn up to here
   size_t early_bytes_ = 0;     // and is this long

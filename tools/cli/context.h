@@ -66,12 +66,13 @@ class CliContext {
   int Run();
 
  private:
+  // Nudges the store's mounts, once per command; see Read().
+  void SettleMounts(const store::Store& store);
+
   GlobalOptions globals_;
   std::unique_ptr<store::Store> store_;
   bool store_read_only_ = false;
-  // Nudges the store's mounts once (SettleMounts); see Read().
-  void SettleMounts(const store::Store& store);
-  bool mounts_settled_ = false;
+  bool mounts_settled_ = false;  // SettleMounts has run
   std::function<int()> action_;
 };
 
