@@ -13,9 +13,25 @@
 
 namespace kvfs::store {
 
+namespace {
+
+// An empty buffer for building a chunk's value, kept by each thread: a chunk is up to
+// 64 KiB, and allocating one per write (and growing it while appending) took ~5 % of
+// the daemon's time in a loop of 4 KiB appends. The value is copied into LMDB (and
+// the redo log's changes) before the next chunk is built.
+std::string& ChunkValueBuffer(size_t bytes) {
+  thread_local std::string buffer;
+  buffer.clear();
+  buffer.reserve(bytes);
+  return buffer;
+}
+
+}  // namespace
+
 Status WriteTxn::WriteChunk(Ino ino, uint64_t index, std::string_view data) {
   KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
-  std::string value = EncodeStamp(stamp);  // the chunk's stamp lets sync send only new chunks
+  std::string& value = ChunkValueBuffer(kChunkStampBytes + data.size());
+  value.append(EncodeStamp(stamp));  // the chunk's stamp lets sync send only new chunks
   value.append(data);
   return Put(t_.chunks, keys::ChunkKey(ino, index), value);
 }
@@ -28,10 +44,12 @@ Status WriteTxn::PatchChunk(Ino ino, uint64_t index, uint64_t in_chunk, uint64_t
     return Status(Code::kCorruption, "corrupt content chunk of inode " + std::to_string(ino));
   }
   KVFS_ASSIGN_OR_RETURN(HlcStamp stamp, Stamp());
-  std::string value = EncodeStamp(stamp);  // the chunk's stamp lets sync send only new chunks
+  const size_t size = kChunkStampBytes + std::max<uint64_t>(existing, in_chunk + data.size());
+  std::string& value = ChunkValueBuffer(size);
+  value.append(EncodeStamp(stamp));  // the chunk's stamp lets sync send only new chunks
   // A chunk may be shorter than the file's bytes in it (a hole at its end): zeros.
   if (old) value.append(old->substr(kChunkStampBytes, existing));
-  value.resize(kChunkStampBytes + std::max<uint64_t>(existing, in_chunk + data.size()), '\0');
+  value.resize(size, '\0');
   value.replace(kChunkStampBytes + in_chunk, data.size(), data);
   return PutOver(t_.chunks, key, value, old);
 }
