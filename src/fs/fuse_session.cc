@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "fs/kill_privs.h"
+
 namespace kvfs::fs {
 
 Result<std::unique_ptr<FuseSession>> FuseSession::Mount(const std::string& mountpoint,
@@ -31,6 +33,7 @@ Result<std::unique_ptr<FuseSession>> FuseSession::Mount(const std::string& mount
     return Status(Code::kIo, "cannot mount on " + mountpoint + " (see the message above)");
   }
   s->mounted_ = true;
+  UseKillPrivsIo(s->se_);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "fs/kill_privs.h"
 #include "fs/ops.h"
 #include "fs/ops_common.h"
 
@@ -58,22 +59,38 @@ bool Unchanged(const store::AttrChange& c, const store::Inode& node) {
          (!c.gid || *c.gid == node.gid);
 }
 
+// The mode a setattr leaves when it must also drop set-user-ID bits (kill_privs.h):
+// the one it sets, or else the file's, without them.
+std::optional<uint32_t> ModeAfterKill(const store::AttrChange& c, const store::Inode& node) {
+  if (!node.is_file()) return c.mode;
+  const uint32_t mode = c.mode.value_or(node.mode & 07777);
+  if (!c.mode && WithoutPrivs(mode) == mode) return std::nullopt;
+  return WithoutPrivs(mode);
+}
+
 Status DoSetattr(Filesystem& fs, store::Ino ino, const struct stat& attr, int to_set,
-                 store::Inode* out) {
+                 bool kill_privs, store::Inode* out) {
   if ((to_set & FUSE_SET_ATTR_SIZE) && attr.st_size < 0) {
     return Status(Code::kInvalid, "negative size");
   }
   store::AttrChange change;
-  if (!ToAttrChange(attr, to_set, &change)) return DoGetattr(fs, ino, out);
+  if (!ToAttrChange(attr, to_set, &change) && !kill_privs) return DoGetattr(fs, ino, out);
   if (OnlyOwnership(change) && !fs.config().read_only) {
     // tar, cp -p and rsync chown/chmod every file they write, mostly to what it
     // already is: such a call is answered from a read, without a store commit
     // (and without a new stamp that sync would send to every peer).
     KVFS_RETURN_IF_ERROR(DoGetattr(fs, ino, out));
-    if (Unchanged(change, *out)) return Status::Ok();
+    store::AttrChange after = change;
+    if (kill_privs) after.mode = ModeAfterKill(change, *out);
+    if (Unchanged(after, *out)) return Status::Ok();
   }
   return fs.Update([&](store::WriteTxn& t) -> Status {
-    KVFS_ASSIGN_OR_RETURN(*out, t.SetAttr(ino, change));
+    store::AttrChange c = change;  // the function may run more than once
+    if (kill_privs) {
+      KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
+      c.mode = ModeAfterKill(change, node);
+    }
+    KVFS_ASSIGN_OR_RETURN(*out, t.SetAttr(ino, c));
     return Status::Ok();
   });
 }
@@ -174,7 +191,7 @@ void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
              fuse_file_info* /*fi*/) {
   Guarded(req, "setattr", [&](Reply& r) {
     store::Inode node;
-    Status st = DoSetattr(r.fs(), ino, *attr, to_set, &node);
+    Status st = DoSetattr(r.fs(), ino, *attr, to_set, CurrentRequestKillsPrivs(), &node);
     if (!st.ok()) return r.Err(st);
     struct stat out;
     r.fs().FillAttr(node, &out);

@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "fs/kill_privs.h"
 #include "fs/ops.h"
 #include "fs/ops_common.h"
 
@@ -60,7 +61,9 @@ Status CheckOpenable(const store::Inode& node) {
 
 // libfuse asks for FUSE_CAP_ATOMIC_O_TRUNC, so the kernel leaves O_TRUNC to open:
 // the truncation is part of the same transaction.
-Status DoOpen(Filesystem& fs, store::Ino ino, int flags) {
+// `*dropped`: whether the truncation also dropped set-user-ID bits (kill_privs.h).
+Status DoOpen(Filesystem& fs, store::Ino ino, int flags, bool kill_privs, bool* dropped) {
+  *dropped = false;
   if (!(flags & O_TRUNC)) {
     return fs.View([&](store::ReadTxn& t) -> Status {
       KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
@@ -72,6 +75,8 @@ Status DoOpen(Filesystem& fs, store::Ino ino, int flags) {
     KVFS_RETURN_IF_ERROR(CheckOpenable(node));
     store::AttrChange change;
     change.size = 0;
+    *dropped = kill_privs && WithoutPrivs(node.mode) != node.mode;
+    if (*dropped) change.mode = WithoutPrivs(node.mode);
     return t.SetAttr(ino, change).status();
   });
 }
@@ -95,19 +100,29 @@ Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::strin
 //
 // A file fsynced after each write (FsyncHabit) has its redo-log record started
 // before the commit, so the fsync that follows finds it written and only flushes it.
-Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off, bool append) {
+//
+// `kill_privs`: the kernel asks to drop set-user-ID bits (kill_privs.h); `*dropped`
+// says whether there were any.
+Status DoWrite(Filesystem& fs, store::Ino ino, std::string_view data, off_t off, bool append,
+               bool kill_privs, bool* dropped) {
   if (off < 0) return Status(Code::kInvalid, "negative offset");
   const store::LogEarly early =
       fs.fsync_habit().Wrote(ino) ? store::LogEarly::kYes : store::LogEarly::kNo;
   return fs.UpdateMaybeForeign(
       [&](store::WriteTxn& t, bool* foreign) -> Status {
+        *dropped = false;
         uint64_t at = static_cast<uint64_t>(off);
         if (append) {
           KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(ino));
           *foreign = node.size != at;
           at = node.size;
         }
-        return t.Write(ino, at, data).status();
+        KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Write(ino, at, data));
+        if (!kill_privs || WithoutPrivs(node.mode) == node.mode) return Status::Ok();
+        *dropped = true;
+        store::AttrChange change;
+        change.mode = WithoutPrivs(node.mode);
+        return t.SetAttr(ino, change).status();
       },
       early);
 }
@@ -165,11 +180,14 @@ void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fu
 // Valid replies: fuse_reply_open, fuse_reply_err
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guarded(req, "open", [&](Reply& r) {
-    Status st = DoOpen(r.fs(), ino, fi->flags);
+    bool dropped = false;
+    Status st = DoOpen(r.fs(), ino, fi->flags, CurrentRequestKillsPrivs(), &dropped);
     if (!st.ok()) return r.Err(st);
     PrepareOpen(r.fs(), fi);
     r.fs().nodes().Open(ino);
-    if (!r.Open(*fi) && r.fs().nodes().Release(ino)) r.fs().PurgeIfDeleted(ino);
+    const bool opened = r.Open(*fi);
+    if (dropped) InvalidateAttributes(ino);
+    if (!opened && r.fs().nodes().Release(ino)) r.fs().PurgeIfDeleted(ino);
   });
 }
 
@@ -193,10 +211,13 @@ void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t o
     const bool piece = !r.fs().config().writeback_cache && !fi->writepage && off >= 0;
     SplitWrites& split = r.fs().split_writes();
     if (piece) split.BeforeWrite(ino, static_cast<uint64_t>(off), size);
-    Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off, append);
+    bool dropped = false;
+    Status st = DoWrite(r.fs(), ino, std::string_view(buf, size), off, append,
+                        CurrentRequestKillsPrivs(), &dropped);
     if (piece) split.AfterWrite(ino, static_cast<uint64_t>(off), size);
     if (!st.ok()) return r.Err(st);
     r.Write(size);
+    if (dropped) InvalidateAttributes(ino);  // a WRITE's reply carries no attributes
   });
 }
 

@@ -3,7 +3,8 @@
 # kernel's permission checks — files belong to their creator, a non-owner
 # cannot chmod/chown (EPERM) or read a 0600 file (EACCES), the sticky bit
 # protects others' files, a setgid directory passes its group on, umask is
-# honoured; without allow_other other users are kept out entirely.
+# honoured, writes, truncates and chowns drop set-user-ID bits as ext4 does;
+# without allow_other other users are kept out entirely.
 . "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || fail "multiuser.sh must run as root (it switches to user nobody)"
@@ -102,12 +103,35 @@ bsh 'umask 027; mkdir "$1/um_d"; echo x > "$1/um_f"' "$MNT"
 assert_eq "750" "$(b stat -c %a "$MNT/um_d")" "mode of mkdir under umask 027"
 assert_eq "640" "$(b stat -c %a "$MNT/um_f")" "mode of a file created under umask 027"
 
+step "set-user-ID and set-group-ID bits drop as on ext4"
+# kvfs takes FUSE_HANDLE_KILLPRIV_V2: the kernel flags the requests and the daemon
+# drops the bits (src/fs/kill_privs.h), so each case below is the daemon's doing.
+for f in w t s r c k; do write_file "$MNT/pub/suid_$f" "x"; done
+b chmod 6777 "$MNT/pub/suid_w" "$MNT/pub/suid_t" "$MNT/pub/suid_s" "$MNT/pub/suid_r" "$MNT/pub/suid_c"
+b chmod 2767 "$MNT/pub/suid_k"   # set-group-ID without group execute: a lock mark, kept
+nobody_sh 'echo more >> "$1"' "$MNT/pub/suid_w" || fail "nobody could not append to a 6777 file"
+assert_eq "777" "$(b stat -c %a "$MNT/pub/suid_w")" "mode after nobody's write to a 6777 file"
+assert_file_eq "$MNT/pub/suid_w" $'xmore\n' "content after nobody's append"
+nobody_sh ': > "$1"' "$MNT/pub/suid_t" || fail "nobody could not truncate (O_TRUNC) a 6777 file"
+assert_eq "777" "$(b stat -c %a "$MNT/pub/suid_t")" "mode after nobody's O_TRUNC open"
+as_nobody truncate -s 1 "$MNT/pub/suid_s" || fail "nobody could not truncate(1) a 6777 file"
+assert_eq "777" "$(b stat -c %a "$MNT/pub/suid_s")" "mode after nobody's truncate -s 1"
+nobody_sh 'echo more >> "$1"' "$MNT/pub/suid_k" || fail "nobody could not append to a 2767 file"
+assert_eq "2767" "$(b stat -c %a "$MNT/pub/suid_k")" "mode after nobody's write to a 2767 file"
+append_file "$MNT/pub/suid_r" "root"
+assert_eq "6777" "$(b stat -c %a "$MNT/pub/suid_r")" "mode after root's write (CAP_FSETID keeps the bits)"
+b chown nobody "$MNT/pub/suid_c"
+assert_eq "777" "$(b stat -c %a "$MNT/pub/suid_c")" "mode after root's chown of a 6777 file"
+
 step "ownership survives a remount"
 it_remount "$MNT" -- -o allow_other
 assert_eq "$NOBODY_UID:$SG_GID" "$(b stat -c %u:%g "$MNT/sg/byn")" "owner of nobody's file after remount"
 assert_eq "nobody" "$(b stat -c %U "$MNT/pub/rootfile")" "owner of the given-away file after remount"
 assert_eq "1777" "$(b stat -c %a "$MNT/pub")" "sticky mode after remount"
 expect_errno_as_nobody EPERM unlink "$MNT/pub/nf"
+assert_eq "777 777 777 2767 6777" \
+  "$(b stat -c %a "$MNT/pub/suid_w" "$MNT/pub/suid_t" "$MNT/pub/suid_s" "$MNT/pub/suid_k" "$MNT/pub/suid_r" | tr '\n' ' ' | sed 's/ $//')" \
+  "modes of the set-user-ID cases after remount"
 
 step "without allow_other, other users are kept out"
 it_umount
