@@ -113,8 +113,9 @@ void UseKillPrivsIo(fuse_session* se) {
   io.read = ReadRequest;
   io.writev = WriteReply;
   if (fuse_session_custom_io(se, &io, fuse_session_fd(se)) != 0) {
-    spdlog::warn("libfuse refused the daemon's own reading of /dev/fuse; writes keep asking "
-                 "for security.capability");
+    spdlog::warn(
+        "libfuse refused the daemon's own reading of /dev/fuse; the mount works, but each "
+        "write(2) costs one more round trip (the kernel's security.capability lookup)");
     return;
   }
   g_session = se;
@@ -127,9 +128,11 @@ void InvalidateAttributes(fuse_ino_t ino) {
   if (se == nullptr) return;
   const int rc = fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
   if (rc != 0 && rc != -ENOENT) {
-    spdlog::warn("cannot tell the kernel that inode {} changed mode ({}); it shows the old mode "
-                 "for up to the attribute timeout",
-                 ino, std::strerror(-rc));
+    spdlog::warn(
+        "cannot tell the kernel that inode {} lost its set-user-ID bits ({}); the store has "
+        "the new mode, and stat shows it once the cached attributes expire (5 s) or after a "
+        "remount",
+        ino, std::strerror(-rc));
   }
 }
 

@@ -29,6 +29,12 @@ RequestPrivs Parse(const std::string& request) {
   return ParseRequestPrivs(request.data(), request.size());
 }
 
+// Whether a request of `opcode` with `body` asks to drop the bits.
+template <typename Body>
+bool Kills(uint32_t opcode, const Body& body) {
+  return Parse(Request(opcode, 1, body)).kill;
+}
+
 TEST(KillPrivsTest, WithoutPrivsDropsSetUidAndAnExecutableSetGid) {
   EXPECT_EQ(WithoutPrivs(06777), 0777u);
   EXPECT_EQ(WithoutPrivs(04755), 0755u);
@@ -40,25 +46,24 @@ TEST(KillPrivsTest, WithoutPrivsDropsSetUidAndAnExecutableSetGid) {
 
 TEST(KillPrivsTest, AWriteAsksOnlyWhenTheKernelFlagsIt) {
   fuse_write_in write{};
-  EXPECT_FALSE(Parse(Request(FUSE_WRITE, 5, write)).kill);
+  EXPECT_FALSE(Kills(FUSE_WRITE, write));
   write.write_flags = FUSE_WRITE_KILL_SUIDGID;
-  EXPECT_TRUE(Parse(Request(FUSE_WRITE, 5, write)).kill);
+  EXPECT_TRUE(Kills(FUSE_WRITE, write));
   write.write_flags = FUSE_WRITE_CACHE;
-  EXPECT_FALSE(Parse(Request(FUSE_WRITE, 5, write)).kill);
+  EXPECT_FALSE(Kills(FUSE_WRITE, write));
 }
 
 TEST(KillPrivsTest, SetattrAndOpenAskThroughTheirOwnFlags) {
   fuse_setattr_in setattr{};
   setattr.valid = FATTR_SIZE;
-  EXPECT_FALSE(Parse(Request(FUSE_SETATTR, 6, setattr)).kill);
-  setattr.valid = FATTR_SIZE | FATTR_KILL_SUIDGID;
-  EXPECT_TRUE(Parse(Request(FUSE_SETATTR, 6, setattr)).kill);
-
   fuse_open_in open{};
   open.flags = O_WRONLY | O_TRUNC;
-  EXPECT_FALSE(Parse(Request(FUSE_OPEN, 7, open)).kill);
+  EXPECT_FALSE(Kills(FUSE_SETATTR, setattr));
+  EXPECT_FALSE(Kills(FUSE_OPEN, open));
+  setattr.valid |= FATTR_KILL_SUIDGID;
   open.open_flags = FUSE_OPEN_KILL_SUIDGID;
-  EXPECT_TRUE(Parse(Request(FUSE_OPEN, 7, open)).kill);
+  EXPECT_TRUE(Kills(FUSE_SETATTR, setattr));
+  EXPECT_TRUE(Kills(FUSE_OPEN, open));
 }
 
 TEST(KillPrivsTest, ShortOrOtherRequestsAskNothing) {
@@ -69,7 +74,7 @@ TEST(KillPrivsTest, ShortOrOtherRequestsAskNothing) {
   EXPECT_FALSE(Parse(request).kill);
   EXPECT_FALSE(ParseRequestPrivs(request.data(), 10).kill);
   // The same flag bits in a request that has no such meaning.
-  EXPECT_FALSE(Parse(Request(FUSE_READ, 9, write)).kill);
+  EXPECT_FALSE(Kills(FUSE_READ, write));
 }
 
 TEST(KillPrivsTest, InitOffersTheFlagOnlyWhenTheKernelDoes) {
@@ -110,8 +115,10 @@ TEST(KillPrivsTest, TheInitReplyGetsTheFlagInACopy) {
   char patched[sizeof(fuse_init_out)];
   ASSERT_TRUE(AcceptKillPrivV2(reply.iov, 2, 2, patched, sizeof patched));
   EXPECT_EQ(reply.iov[1].iov_base, static_cast<void*>(patched));
-  EXPECT_EQ(reply.SentFlags(), uint32_t{FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_HANDLE_KILLPRIV_V2});
-  EXPECT_EQ(reply.out.flags, uint32_t{FUSE_ASYNC_READ | FUSE_BIG_WRITES});  // libfuse's own untouched
+  EXPECT_EQ(reply.SentFlags(),
+            uint32_t{FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_HANDLE_KILLPRIV_V2});
+  EXPECT_EQ(reply.out.flags,
+            uint32_t{FUSE_ASYNC_READ | FUSE_BIG_WRITES});  // libfuse's own untouched
 }
 
 TEST(KillPrivsTest, OtherRepliesAreLeftAlone) {
