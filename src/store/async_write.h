@@ -8,7 +8,10 @@
 // dev VM, 4 KiB write + fsync loops on an aged store: this way, per iteration, write
 // 123 us and fsync 80 us (medians), against 78 and 165 us with the whole record
 // written in the fsync. A helper thread doing the pwrite(2) instead was slower
-// (write 135, fsync 150 us): on 2 vCPUs its wake-ups cost more than io_submit.
+// (write 135, fsync 150 us): on 2 vCPUs its wake-ups cost more than io_submit. So
+// was starting the flush too as AIO (IOCB_CMD_FDSYNC, once the write completed, right
+// after the WRITE's reply): fsync median 96-122 us against 74-76 (2026-11-24); the
+// kernel runs an AIO fsync on a kworker, another wake-up.
 //
 // The AIO context is made at the first write: a process holding one takes ~50 ms
 // longer to exit (the kernel tears the context down), which a mount that never
