@@ -133,6 +133,15 @@ assert_eq "777 777 777 2767 6777" \
   "$(b stat -c %a "$MNT/pub/suid_w" "$MNT/pub/suid_t" "$MNT/pub/suid_s" "$MNT/pub/suid_k" "$MNT/pub/suid_r" | tr '\n' ' ' | sed 's/ $//')" \
   "modes of the set-user-ID cases after remount"
 
+step "with the writeback cache, a write still drops the bits"
+# The kernel then writes such a file through (no caching) with the same flag.
+it_remount "$MNT" -- -o allow_other,writeback_cache
+write_file "$MNT/pub/suid_wb" "x"
+b chmod 6777 "$MNT/pub/suid_wb"
+nobody_sh 'echo more >> "$1"' "$MNT/pub/suid_wb" || fail "nobody could not append (writeback cache)"
+assert_eq "777" "$(b stat -c %a "$MNT/pub/suid_wb")" "mode after nobody's write, writeback cache"
+assert_file_eq "$MNT/pub/suid_wb" $'xmore\n' "content after nobody's append, writeback cache"
+
 step "without allow_other, other users are kept out"
 it_umount
 it_mount
