@@ -19,11 +19,14 @@ thread_local bool t_kill_privs = false;
 std::atomic<uint64_t> g_init_unique{0};
 std::atomic<fuse_session*> g_session{nullptr};
 
+// Whether the request's body, a `T` after the header, is there and has `mask` set
+// in `field`.
 template <typename T>
-bool Body(const char* request, size_t bytes, T* out) {
-  if (bytes < sizeof(fuse_in_header) + sizeof(T)) return false;
-  std::memcpy(out, request + sizeof(fuse_in_header), sizeof(T));
-  return true;
+bool HasFlag(const char* request, size_t bytes, uint32_t T::*field, uint32_t mask) {
+  T body;
+  if (bytes < sizeof(fuse_in_header) + sizeof body) return false;
+  std::memcpy(&body, request + sizeof(fuse_in_header), sizeof body);
+  return (body.*field & mask) != 0;
 }
 
 ssize_t ReadRequest(int fd, void* buf, size_t len, void*) {
@@ -36,14 +39,11 @@ ssize_t ReadRequest(int fd, void* buf, size_t len, void*) {
 }
 
 ssize_t WriteReply(int fd, iovec* iov, int count, void*) {
+  char patched[sizeof(fuse_init_out)];  // lives until the writev below
   const uint64_t init = g_init_unique.load();
-  if (init != 0) {
-    char patched[sizeof(fuse_init_out)];
-    if (AcceptKillPrivV2(iov, count, init, patched, sizeof patched)) {
-      g_init_unique = 0;
-      spdlog::info("kernel features: the daemon drops set-user-ID bits (handle_killpriv_v2)");
-    }
-    return writev(fd, iov, count);  // while `patched` lives
+  if (init != 0 && AcceptKillPrivV2(iov, count, init, patched, sizeof patched)) {
+    g_init_unique = 0;
+    spdlog::info("kernel features: the daemon drops set-user-ID bits (handle_killpriv_v2)");
   }
   return writev(fd, iov, count);
 }
@@ -64,26 +64,19 @@ RequestPrivs ParseRequestPrivs(const void* request, size_t bytes) {
   std::memcpy(&head, raw, sizeof head);
   out.unique = head.unique;
   switch (head.opcode) {
-    case FUSE_INIT: {
-      fuse_init_in in;
-      out.init_offers_killpriv_v2 = Body(raw, bytes, &in) && (in.flags & FUSE_HANDLE_KILLPRIV_V2);
+    case FUSE_INIT:
+      out.init_offers_killpriv_v2 =
+          HasFlag(raw, bytes, &fuse_init_in::flags, FUSE_HANDLE_KILLPRIV_V2);
       break;
-    }
-    case FUSE_WRITE: {
-      fuse_write_in in;
-      out.kill = Body(raw, bytes, &in) && (in.write_flags & FUSE_WRITE_KILL_SUIDGID);
+    case FUSE_WRITE:
+      out.kill = HasFlag(raw, bytes, &fuse_write_in::write_flags, FUSE_WRITE_KILL_SUIDGID);
       break;
-    }
-    case FUSE_SETATTR: {
-      fuse_setattr_in in;
-      out.kill = Body(raw, bytes, &in) && (in.valid & FATTR_KILL_SUIDGID);
+    case FUSE_SETATTR:
+      out.kill = HasFlag(raw, bytes, &fuse_setattr_in::valid, FATTR_KILL_SUIDGID);
       break;
-    }
-    case FUSE_OPEN: {
-      fuse_open_in in;
-      out.kill = Body(raw, bytes, &in) && (in.open_flags & FUSE_OPEN_KILL_SUIDGID);
+    case FUSE_OPEN:
+      out.kill = HasFlag(raw, bytes, &fuse_open_in::open_flags, FUSE_OPEN_KILL_SUIDGID);
       break;
-    }
     default:
       break;
   }

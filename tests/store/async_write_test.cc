@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 
 #include "base/scoped_fd.h"
+#include "store/redo_log.h"  // AlignedBytes
 #include "store_test_util.h"
 
 namespace kvfs::store {
@@ -19,13 +19,8 @@ namespace {
 
 constexpr size_t kPage = 4096;
 
-struct FreeDeleter {
-  void operator()(char* p) const { std::free(p); }
-};
-using Aligned = std::unique_ptr<char, FreeDeleter>;
-
-Aligned AlignedPage(char fill) {
-  Aligned page(static_cast<char*>(std::aligned_alloc(kPage, kPage)));
+AlignedBytes AlignedPage(char fill) {
+  AlignedBytes page(static_cast<char*>(std::aligned_alloc(kPage, kPage)), &std::free);
   std::memset(page.get(), fill, kPage);
   return page;
 }
@@ -54,7 +49,7 @@ class AsyncWriteTest : public ::testing::Test {
 
 TEST_F(AsyncWriteTest, AStartedWriteIsOnTheFileOnceWaitedFor) {
   AsyncWrite w;
-  Aligned page = AlignedPage('a');
+  AlignedBytes page = AlignedPage('a');
   ASSERT_TRUE(w.Start(fd_.get(), page.get(), kPage, kPage));
   EXPECT_TRUE(w.pending());
   ASSERT_TRUE(w.Wait());
@@ -64,7 +59,7 @@ TEST_F(AsyncWriteTest, AStartedWriteIsOnTheFileOnceWaitedFor) {
 
 TEST_F(AsyncWriteTest, OneWriteAtATime) {
   AsyncWrite w;
-  Aligned first = AlignedPage('b'), second = AlignedPage('c');
+  AlignedBytes first = AlignedPage('b'), second = AlignedPage('c');
   ASSERT_TRUE(w.Start(fd_.get(), first.get(), kPage, 2 * kPage));
   EXPECT_FALSE(w.Start(fd_.get(), second.get(), kPage, 3 * kPage));
   EXPECT_EQ(errno, EBUSY);
@@ -77,7 +72,7 @@ TEST_F(AsyncWriteTest, OneWriteAtATime) {
 
 TEST_F(AsyncWriteTest, AFailedWriteIsReported) {
   AsyncWrite w;
-  Aligned page = AlignedPage('d');
+  AlignedBytes page = AlignedPage('d');
   // An O_DIRECT write at an unaligned offset fails (EINVAL), at submission or after.
   if (!w.Start(fd_.get(), page.get(), kPage, 1)) {
     EXPECT_EQ(errno, EINVAL);
