@@ -8,11 +8,17 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kvfs {
 
 class ByteWriter {
  public:
+  ByteWriter() = default;
+  // Appends to `start` (moved in; Take() gives it back), so a caller that builds one
+  // buffer from several encoders copies nothing twice.
+  explicit ByteWriter(std::string start) : out_(std::move(start)) {}
+
   void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void U16(uint16_t v) { BigEndian(v, 2); }
   void U32(uint32_t v) { BigEndian(v, 4); }
@@ -24,6 +30,12 @@ class ByteWriter {
     U32(static_cast<uint32_t>(bytes.size()));
     Raw(bytes);
   }
+  // Overwrites the u32 at `at`, written earlier: a count known only after its items.
+  void U32At(size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
+  }
+  void Reserve(size_t n) { out_.reserve(n); }
+  size_t size() const { return out_.size(); }
   std::string& str() { return out_; }
   std::string Take() { return std::move(out_); }
 

@@ -56,18 +56,23 @@ std::string Sum(std::string_view bytes) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
-// The size of the record EncodeRecord makes of `body`.
+// The size of the record AppendRecord makes of `body`.
 size_t RecordBytes(std::string_view body) { return kHeadBytes + body.size() + kSumBytes; }
 
-std::string EncodeRecord(uint64_t generation, uint64_t txnid, std::string_view body) {
-  ByteWriter w;
+// Appends the record of transaction `txnid` to `out`, encoded in place: a record is
+// built on every fsync'd write, and building it apart and appending it cost a copy
+// and a few allocations each time.
+void AppendRecord(uint64_t generation, uint64_t txnid, std::string_view body, std::string* out) {
+  const size_t start = out->size();
+  ByteWriter w(std::move(*out));
   w.U32(kMagic);
   w.U32(static_cast<uint32_t>(body.size()));
   w.U64(generation);
   w.U64(txnid);
   w.Raw(body);
-  w.Raw(Sum(w.str()));
-  return w.Take();
+  const std::string sum = Sum(std::string_view(w.str()).substr(start));
+  w.Raw(sum);
+  *out = w.Take();
 }
 
 bool PreadAll(int fd, char* buf, size_t n, off_t at) {
@@ -137,14 +142,15 @@ bool ReadRecord(int fd, off_t pos, off_t end, Record* out) {
 }
 
 // A pad record of `bytes` in all (at least kPadHeadBytes).
-std::string EncodePad(uint64_t generation, size_t bytes) {
-  ByteWriter w;
+// Appends a pad record of `bytes` bytes in all (head and zeros) to `out`.
+void AppendPad(uint64_t generation, size_t bytes, std::string* out) {
+  const size_t start = out->size();
+  ByteWriter w(std::move(*out));
   w.U32(kPadMagic);
   w.U32(static_cast<uint32_t>(bytes - kPadHeadBytes));
   w.U64(generation);
-  std::string out = w.Take();
-  out.resize(bytes, '\0');
-  return out;
+  *out = w.Take();
+  out->resize(start + bytes, '\0');
 }
 
 // The bytes to add after a write that ends at file offset `end` so that it ends on a
@@ -227,6 +233,18 @@ AlignedBytes AlignedCopy(const std::string& bytes) {
   AlignedBytes out(static_cast<char*>(std::aligned_alloc(kPageBytes, bytes.size())), &std::free);
   if (out) std::memcpy(out.get(), bytes.data(), bytes.size());
   return out;
+}
+
+// Copies `bytes` into `*buf`, page-aligned memory of `*capacity` bytes, made anew
+// only when too small (null when out of memory: false).
+bool CopyAligned(const std::string& bytes, AlignedBytes* buf, size_t* capacity) {
+  if (!*buf || *capacity < bytes.size()) {
+    *buf = AlignedCopy(bytes);
+    *capacity = *buf ? bytes.size() : 0;
+    return *buf != nullptr;
+  }
+  std::memcpy(buf->get(), bytes.data(), bytes.size());
+  return true;
 }
 
 // Takes the log's lock, waiting up to kLockTries * kLockPause for a holder to let go.
@@ -327,7 +345,7 @@ bool RedoLog::AppendPending(uint64_t last_txnid, std::string* out) const {
       spdlog::debug("redo log: transaction {} is not recorded; flushing the store", id);
       return false;
     }
-    *out += EncodeRecord(generation_, id, it->second);
+    AppendRecord(generation_, id, it->second, out);
   }
   return true;
 }
@@ -346,7 +364,7 @@ void RedoLog::PadToPage(off_t at, std::string* out) const {
   // At a half's very end there may be no room to pad: the next write, if one
   // fits, then starts inside a page, which is slower but as sound.
   const size_t pad = PadBytesAfter(static_cast<uint64_t>(at) + out->size());
-  if (pad > 0 && offset_ + out->size() + pad <= half_bytes_) *out += EncodePad(generation_, pad);
+  if (pad > 0 && offset_ + out->size() + pad <= half_bytes_) AppendPad(generation_, pad, out);
 }
 
 bool RedoLog::Persist(uint64_t last_txnid) {
@@ -390,6 +408,7 @@ bool RedoLog::StartEarly(uint64_t txnid, std::string_view changes) {
     return false;
   }
   std::string out;
+  out.reserve(RecordBytes(changes) + kPageBytes);  // with its pad, usually
   off_t at = 0, record_at = 0;
   {
     std::lock_guard lock(mu_);
@@ -398,12 +417,11 @@ bool RedoLog::StartEarly(uint64_t txnid, std::string_view changes) {
     if (!AppendPending(txnid - 1, &out)) return false;
     at = NextAt();
     record_at = at + static_cast<off_t>(out.size());
-    out += EncodeRecord(generation_, txnid, changes);
+    AppendRecord(generation_, txnid, changes, &out);
     PadToPage(at, &out);
     if (!Fits(out) || at % kPageBytes != 0 || out.size() % kPageBytes != 0) return false;
   }
-  early_buf_ = AlignedCopy(out);
-  if (!early_buf_) return false;
+  if (!CopyAligned(out, &early_buf_, &early_buf_bytes_)) return false;
   if (!early_write_.Start(early_fd_.get(), early_buf_.get(), out.size(), at)) return false;
   std::lock_guard lock(mu_);
   offset_ += out.size();
@@ -450,7 +468,8 @@ void RedoLog::Abandoned(uint64_t txnid) {
       there.generation != rec.generation || there.txnid != txnid) {
     return;
   }
-  const std::string pad = EncodePad(rec.generation, static_cast<size_t>(rec.end - rec.record_at));
+  std::string pad;
+  AppendPad(rec.generation, static_cast<size_t>(rec.end - rec.record_at), &pad);
   if (!PwriteAll(fd_.get(), pad.data(), pad.size(), rec.record_at)) {
     std::lock_guard lock(mu_);
     failed_ = true;

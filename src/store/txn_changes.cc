@@ -27,9 +27,13 @@ uint8_t TableIndex(const Tables& t, MDB_dbi dbi) {
   return static_cast<uint8_t>(std::find(all.begin(), all.end(), dbi) - all.begin());
 }
 
-// The runs of blocks of `value` that differ from `old` (bytes past old's end differ).
+// The runs of blocks of `value` that differ from `old` (bytes past old's end differ),
+// written straight into `out`: the count goes in once the runs are known.
 void EncodeRuns(std::string_view old, std::string_view value, ByteWriter& out) {
-  ByteWriter runs;
+  out.U32(static_cast<uint32_t>(old.size()));
+  out.U32(static_cast<uint32_t>(value.size()));
+  const size_t count_at = out.size();
+  out.U32(0);
   uint32_t count = 0;
   size_t pos = 0;
   while (pos < value.size()) {
@@ -44,15 +48,12 @@ void EncodeRuns(std::string_view old, std::string_view value, ByteWriter& out) {
     size_t end = pos + kBlock;
     while (end < value.size() && differs(end)) end += kBlock;
     end = std::min(end, value.size());
-    runs.U32(static_cast<uint32_t>(pos));
-    runs.Bytes(value.substr(pos, end - pos));
+    out.U32(static_cast<uint32_t>(pos));
+    out.Bytes(value.substr(pos, end - pos));
     ++count;
     pos = end;
   }
-  out.U32(static_cast<uint32_t>(old.size()));
-  out.U32(static_cast<uint32_t>(value.size()));
-  out.U32(count);
-  out.Raw(runs.str());
+  out.U32At(count_at, count);
 }
 
 Status Malformed() {
@@ -62,24 +63,20 @@ Status Malformed() {
 }  // namespace
 
 void TxnChanges::Head(uint8_t kind, MDB_dbi dbi, std::string_view key) {
-  ByteWriter w;
-  w.U8(kind);
-  w.U8(TableIndex(tables_, dbi));
-  w.Bytes(key);
-  bytes_.append(w.str());
+  out_.U8(kind);
+  out_.U8(TableIndex(tables_, dbi));
+  out_.Bytes(key);
 }
 
 void TxnChanges::Put(MDB_dbi dbi, std::string_view key, std::string_view value,
                      std::optional<std::string_view> old) {
-  ByteWriter w;
   if (old && value.size() >= kPatchMinBytes) {
     Head(kPatch, dbi, key);
-    EncodeRuns(*old, value, w);
+    EncodeRuns(*old, value, out_);
   } else {
     Head(kPut, dbi, key);
-    w.Bytes(value);
+    out_.Bytes(value);
   }
-  bytes_.append(w.str());
 }
 
 void TxnChanges::Del(MDB_dbi dbi, std::string_view key) { Head(kDel, dbi, key); }

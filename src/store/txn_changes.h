@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/bytes.h"
 #include "base/status.h"
 #include "store/types.h"
 
@@ -42,16 +43,16 @@ class TxnChanges {
            std::optional<std::string_view> old);
   void Del(MDB_dbi dbi, std::string_view key);
 
-  bool empty() const { return bytes_.empty(); }
-  size_t size() const { return bytes_.size(); }
-  std::string Take() { return std::move(bytes_); }
-  const std::string& bytes() const { return bytes_; }
+  bool empty() const { return out_.size() == 0; }
+  size_t size() const { return out_.size(); }
+  std::string Take() { return out_.Take(); }
+  std::string_view bytes() { return out_.str(); }
 
  private:
   void Head(uint8_t kind, MDB_dbi dbi, std::string_view key);
 
   const Tables& tables_;
-  std::string bytes_;
+  ByteWriter out_;
 };
 
 // Redoes `changes` (TxnChanges bytes) in `txn`. kCorruption when the bytes are
