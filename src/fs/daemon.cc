@@ -38,10 +38,6 @@ namespace {
 // long purge or merge holds it) leave no thread for reads meanwhile.
 constexpr unsigned kMaxThreads = 4;
 constexpr auto kSyncInterval = std::chrono::seconds(1);
-// Between these full flushes the syncer uses the redo log; a full flush at least this
-// often keeps LMDB's dirty pages younger than the kernel's own writeback (30 s), which
-// writes them in no particular order.
-constexpr auto kFlushInterval = std::chrono::seconds(10);
 
 // True until a background daemon's mount is up: libfuse's own messages then also
 // go to stderr, so the user sees why a mount failed.
@@ -173,32 +169,31 @@ Status SetUpLogging(const MountConfig& config, const std::string& log_path) {
 }
 
 // About once a second: purges the queued tombstones when that is due
-// (fs/purge_schedule.h), and, when something was
-// committed, makes it durable: through the redo log (Filesystem::MakeDurable: one
-// sequential write, which does not hold up an fsync running beside it), and with a
-// full flush of the store every kFlushInterval, or sooner when the log is half full
-// (a burst of writes would otherwise fill it, and the next fsync would pay the flush).
+// (fs/purge_schedule.h), and, when something was committed, makes it durable: through
+// the redo log (Filesystem::MakeDurable: one sequential write, which does not hold up
+// an fsync running beside it), or with a full flush of the store when the flush
+// schedule says so (fs/flush_schedule.h: every 10 s, or sooner when the log is half
+// full, so a burst of writes does not fill it and make the next fsync pay the flush;
+// later while applications are calling fsync).
 class Syncer {
  public:
   explicit Syncer(Filesystem& fs)
-      : thread_([this, &fs](std::stop_token stop) {
+      : thread_([&fs](std::stop_token stop) {
           std::mutex mu;
           std::condition_variable_any cv;
           std::unique_lock lock(mu);
-          auto last_flush = std::chrono::steady_clock::now();
           for (;;) {
             cv.wait_for(lock, stop, kSyncInterval, [] { return false; });
             if (stop.stop_requested()) break;
             fs.PurgeQueuedIfDue();
             if (!fs.TakeDirty()) continue;
-            const auto now = std::chrono::steady_clock::now();
-            const bool flush = now - last_flush >= kFlushInterval || fs.RedoLogWantsFlush();
+            const auto start = std::chrono::steady_clock::now();
+            const bool flush = fs.FlushDue();
             Status st = flush ? fs.Sync() : fs.MakeDurable();
-            if (flush) last_flush = now;
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());
             spdlog::debug("periodic {}: {} us", flush ? "flush" : "sync",
                           std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - now)
+                              std::chrono::steady_clock::now() - start)
                               .count());
           }
         }) {}

@@ -78,17 +78,29 @@ Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool*
 
 Status Filesystem::Sync() {
   if (config_.read_only) return Status::Ok();
-  return store_.Sync();
+  Status st = store_.Sync();
+  if (st.ok()) flush_schedule_.Flushed(FlushSchedule::Clock::now());
+  return st;
 }
 
-bool Filesystem::RedoLogWantsFlush() const {
+bool Filesystem::FlushDue() const {
   const store::RedoLog* log = store_.redo_log();
-  return log != nullptr && log->WantsFlush();
+  using Log = FlushSchedule::Log;
+  const Log fill = log == nullptr        ? Log::kRoomy
+                   : log->MustFlush()    ? Log::kNearlyFull
+                   : log->WantsFlush()   ? Log::kHalfFull
+                                         : Log::kRoomy;
+  return flush_schedule_.Due(fill, FlushSchedule::Clock::now());
 }
 
 Status Filesystem::MakeDurable() {
   if (config_.read_only) return Status::Ok();
   return store_.MakeDurable();
+}
+
+Status Filesystem::Fsync() {
+  flush_schedule_.Fsynced(FlushSchedule::Clock::now());
+  return MakeDurable();
 }
 
 void Filesystem::FillAttr(const store::Inode& node, struct stat* st) const {

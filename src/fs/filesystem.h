@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "fs/deferred_unlinks.h"
+#include "fs/flush_schedule.h"
 #include "fs/fsync_habit.h"
 #include "fs/fuse_api.h"
 #include "fs/mount_options.h"
@@ -89,12 +90,14 @@ class Filesystem {
   // Makes every commit so far durable (fsync, and the periodic sync). Returns once
   // it is on disk. A no-op on a read-only mount.
   Status Sync();
-  // fsync(2): makes every commit so far durable, through the store's redo log when
-  // the commits since the last sync are small (Store::MakeDurable).
+  // Makes every commit so far durable, through the store's redo log when the commits
+  // since the last sync are small (Store::MakeDurable).
   Status MakeDurable();
-  // True when the store's redo log is filling up (RedoLog::WantsFlush): the periodic
-  // sync then flushes the store early.
-  bool RedoLogWantsFlush() const;
+  // fsync(2), fdatasync(2), fsyncdir: MakeDurable, noted for the flush schedule.
+  Status Fsync();
+  // Whether the periodic sync should flush the whole store now rather than persist
+  // the redo log (flush_schedule.h).
+  bool FlushDue() const;
 
   // stat(2) for an object.
   void FillAttr(const store::Inode& node, struct stat* st) const;
@@ -157,6 +160,7 @@ class Filesystem {
   FsyncHabit fsync_habit_;
   std::atomic<bool> dirty_{false};
   PurgeSchedule purge_schedule_;
+  FlushSchedule flush_schedule_{FlushSchedule::Clock::now()};
   std::mutex purge_mu_;
   std::vector<store::Ino> purge_queue_;  // guarded by purge_mu_
   // Last, so it is destroyed first: its destructor commits what is queued through

@@ -147,7 +147,7 @@ void Releasedir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
 
 // Valid replies: fuse_reply_err
 void Fsyncdir(fuse_req_t req, fuse_ino_t /*ino*/, int /*datasync*/, fuse_file_info* /*fi*/) {
-  Guarded(req, "fsyncdir", [&](Reply& r) { r.Err(r.fs().MakeDurable()); });
+  Guarded(req, "fsyncdir", [&](Reply& r) { r.Err(r.fs().Fsync()); });
 }
 
 // Valid replies: fuse_reply_statfs, fuse_reply_err

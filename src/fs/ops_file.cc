@@ -236,7 +236,7 @@ void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* /*fi*/) {
 void Fsync(fuse_req_t req, fuse_ino_t ino, int /*datasync*/, fuse_file_info* /*fi*/) {
   Guarded(req, "fsync", [&](Reply& r) {
     r.fs().fsync_habit().Fsynced(ino);
-    r.Err(r.fs().MakeDurable());
+    r.Err(r.fs().Fsync());
   });
 }
 

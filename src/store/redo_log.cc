@@ -506,6 +506,12 @@ bool RedoLog::WantsFlush() const {
          std::max(offset_, pending_bytes_) > half_bytes_ / 2;
 }
 
+bool RedoLog::MustFlush() const {
+  std::lock_guard lock(mu_);
+  return overflowed_.load(std::memory_order_relaxed) ||
+         std::max(offset_, pending_bytes_) > half_bytes_ / 4 * 3;
+}
+
 uint64_t RedoLog::bytes_written() const {
   std::lock_guard lock(mu_);
   return bytes_written_;

@@ -84,6 +84,9 @@ class RedoLog {
   // a half, or too much for it: flush the store soon, so that an fsync does not find
   // the log full and have to flush it while the caller waits.
   bool WantsFlush() const;
+  // True when it is past three quarters of a half, or too much: flush the store now,
+  // even while fsyncs are running (fs/flush_schedule.h).
+  bool MustFlush() const;
 
   // Bytes written to the log so far, and early writes started (for tests).
   uint64_t bytes_written() const;

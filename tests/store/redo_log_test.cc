@@ -300,7 +300,7 @@ TEST_F(RedoLogCommitFaultTest, TheTransactionAfterAFailedCommitIsRedone) {
   ExpectSound();
 }
 
-TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushAndAFlushClearsIt) {
+TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushPastThreeQuartersItMustAndAFlushClearsIt) {
   KVFS_ASSERT_OK(store_->Sync());
   const RedoLog* log = store_->redo_log();
   EXPECT_FALSE(log->WantsFlush()) << "right after a flush";
@@ -312,11 +312,17 @@ TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushAndAFlushClearsIt) {
   // 400 KiB more, recorded but not yet written: 600 KiB is past half the half.
   ASSERT_TRUE(Write(a.ino, 200 * 1024, Pattern(400 * 1024, 'b')).ok());
   EXPECT_TRUE(log->WantsFlush()) << "600 KiB waiting for a 1 MiB half";
+  EXPECT_FALSE(log->MustFlush()) << "600 KiB is not yet three quarters of a 1 MiB half";
+  // 200 KiB more: 800 KiB is past three quarters, so the flush cannot wait any more.
+  ASSERT_TRUE(Write(a.ino, 600 * 1024, Pattern(200 * 1024, 'b')).ok());
+  EXPECT_TRUE(log->MustFlush()) << "800 KiB waiting for a 1 MiB half";
   KVFS_ASSERT_OK(store_->Sync());
   EXPECT_FALSE(log->WantsFlush()) << "after the flush";
+  EXPECT_FALSE(log->MustFlush()) << "after the flush";
   // Too much for a half at all: recording stopped, so a flush is wanted as well.
   ASSERT_TRUE(Write(a.ino, 0, Pattern(size_t{2} << 20, 'c')).ok());
   EXPECT_TRUE(log->WantsFlush()) << "2 MiB for a 1 MiB half";
+  EXPECT_TRUE(log->MustFlush()) << "2 MiB for a 1 MiB half";
 }
 
 TEST_F(RedoLogTest, TooMuchForTheLogIsFlushedInsteadAndTheLogIsUsedAgainAfter) {
