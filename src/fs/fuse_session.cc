@@ -40,7 +40,10 @@ Result<std::unique_ptr<FuseSession>> FuseSession::Mount(const std::string& mount
 FuseSession::~FuseSession() {
   if (mounted_) fuse_session_unmount(se_);
   if (signals_) fuse_remove_signal_handlers(se_);
-  if (se_) fuse_session_destroy(se_);
+  if (se_) {
+    ForgetKillPrivsSession(se_);
+    fuse_session_destroy(se_);
+  }
 }
 
 Status FuseSession::Loop(unsigned max_threads) {

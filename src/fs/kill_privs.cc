@@ -114,6 +114,11 @@ void UseKillPrivsIo(fuse_session* se) {
   g_session = se;
 }
 
+void ForgetKillPrivsSession(fuse_session* se) {
+  fuse_session* expected = se;
+  g_session.compare_exchange_strong(expected, nullptr);
+}
+
 bool CurrentRequestKillsPrivs() { return t_kill_privs; }
 
 void InvalidateAttributes(fuse_ino_t ino) {

@@ -47,6 +47,8 @@ bool AcceptKillPrivV2(iovec* iov, int count, uint64_t init_unique, char* patched
 
 // libfuse's custom io for the session `se` (kept for attribute invalidations).
 void UseKillPrivsIo(fuse_session* se);
+// The session `se` is about to be destroyed: invalidations stop using it.
+void ForgetKillPrivsSession(fuse_session* se);
 // Whether the request this thread is handling asks the daemon to drop the bits.
 bool CurrentRequestKillsPrivs();
 // Tells the kernel its cached attributes of `ino` are stale (the daemon dropped
