@@ -7,7 +7,8 @@
 // pages and the reply goes back; the fsync(2) that follows waits only for what is
 // left. Starting early costs a disk write per write, so only files whose last
 // `kPairs` fsyncs each followed exactly one write are treated so, and only for their
-// first write after an fsync.
+// first write after an fsync. Writes are counted from a file's first fsync on, so a
+// file that is never fsynced costs one lookup per write and no entry.
 
 #include <cstdint>
 #include <mutex>

@@ -15,6 +15,7 @@ bool WriteThenFsync(FsyncHabit& habit, uint64_t ino) {
 
 TEST(FsyncHabitTest, AfterTwoWriteFsyncPairsTheNextWriteExpectsAnFsync) {
   FsyncHabit habit;
+  EXPECT_FALSE(WriteThenFsync(habit, 7)) << "writes are counted from the first fsync on";
   EXPECT_FALSE(WriteThenFsync(habit, 7));
   EXPECT_FALSE(WriteThenFsync(habit, 7));
   EXPECT_TRUE(WriteThenFsync(habit, 7));
@@ -24,8 +25,7 @@ TEST(FsyncHabitTest, AfterTwoWriteFsyncPairsTheNextWriteExpectsAnFsync) {
 
 TEST(FsyncHabitTest, OnlyTheFirstWriteAfterAnFsyncAndTwoWritesBreakTheHabit) {
   FsyncHabit habit;
-  WriteThenFsync(habit, 7);
-  WriteThenFsync(habit, 7);
+  for (int i = 0; i < 3; ++i) WriteThenFsync(habit, 7);
   EXPECT_TRUE(habit.Wrote(7));
   EXPECT_FALSE(habit.Wrote(7)) << "a second write before the fsync";
   habit.Fsynced(7);  // followed two writes: the rhythm starts again
@@ -34,18 +34,26 @@ TEST(FsyncHabitTest, OnlyTheFirstWriteAfterAnFsyncAndTwoWritesBreakTheHabit) {
   EXPECT_TRUE(habit.Wrote(7));
 }
 
+TEST(FsyncHabitTest, FilesThatAreOnlyWrittenTakeNoRoom) {
+  FsyncHabit habit;
+  for (int i = 0; i < 3; ++i) WriteThenFsync(habit, 1);
+  // More written-only files than the habit tracks: they must not push file 1 out.
+  for (uint64_t ino = 100; ino < 100 + 2 * FsyncHabit::kMaxFiles; ++ino) {
+    EXPECT_FALSE(habit.Wrote(ino));
+  }
+  EXPECT_TRUE(habit.Wrote(1));
+}
+
 TEST(FsyncHabitTest, AReleasedFileIsForgotten) {
   FsyncHabit habit;
-  WriteThenFsync(habit, 7);
-  WriteThenFsync(habit, 7);
+  for (int i = 0; i < 3; ++i) WriteThenFsync(habit, 7);
   habit.Released(7);
   EXPECT_FALSE(habit.Wrote(7));
 }
 
 TEST(FsyncHabitTest, TooManyFilesStartAgainFromNone) {
   FsyncHabit habit;
-  WriteThenFsync(habit, 1);
-  WriteThenFsync(habit, 1);
+  for (int i = 0; i < 3; ++i) WriteThenFsync(habit, 1);
   for (uint64_t ino = 100; ino < 100 + FsyncHabit::kMaxFiles; ++ino) habit.Fsynced(ino);
   EXPECT_FALSE(habit.Wrote(1));
 }
