@@ -8,7 +8,8 @@
 //     per request;
 //   - the feed watcher (feed_watcher.h): invalidates kernel caches for changes
 //     made by others, and answers NotifyMounts() nudges on STORE/run/mount-<pid>.sock;
-//   - the syncer: Store::Sync() about once a second when something was written,
+//   - the syncer: about once a second when something was written, the redo log
+//     (Store::MakeDurable), and a flush of the store when flush_schedule.h says so,
 //     so commits (made with no_sync) reach the disk soon even without fsync;
 //   - the replication thread, when a SyncRunner is given and peers/listen are set.
 

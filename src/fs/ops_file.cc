@@ -81,13 +81,18 @@ Status DoOpen(Filesystem& fs, store::Ino ino, int flags, bool kill_privs, bool* 
   });
 }
 
-Status DoRead(Filesystem& fs, store::Ino ino, size_t size, off_t off, std::string* out) {
+// Answers the read from the map itself, inside the read transaction (its views are
+// valid only until it ends): the kernel copies the bytes straight from the store's
+// pages, with no copy into a buffer first. Errors are left for the caller to answer.
+Status DoRead(Filesystem& fs, Reply& r, store::Ino ino, size_t size, off_t off) {
   if (off < 0) return Status(Code::kInvalid, "negative offset");
   return fs.View([&](store::ReadTxn& t) -> Status {
-    KVFS_ASSIGN_OR_RETURN(*out, t.Read(ino, static_cast<uint64_t>(off), size));
+    std::vector<std::string_view> pieces;
+    KVFS_RETURN_IF_ERROR(t.ReadViews(ino, static_cast<uint64_t>(off), size, &pieces).status());
     const ReadAhead::Range ahead = fs.read_ahead().OnRead(ino, static_cast<uint64_t>(off), size);
     // Only a hint: a failure costs speed, not the read.
     if (!ahead.empty()) (void)t.PrefetchRange(ino, ahead.from, ahead.to);
+    r.Pieces(pieces);
     return Status::Ok();
   });
 }
@@ -194,10 +199,8 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 // Valid replies: fuse_reply_buf, fuse_reply_err
 void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* /*fi*/) {
   Guarded(req, "read", [&](Reply& r) {
-    std::string data;
-    Status st = DoRead(r.fs(), ino, size, off, &data);
-    if (!st.ok()) return r.Err(st);
-    r.Buf(data);
+    Status st = DoRead(r.fs(), r, ino, size, off);
+    if (!st.ok() && !r.done()) r.Err(st);
   });
 }
 

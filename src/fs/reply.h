@@ -8,11 +8,13 @@
 #include <cxxabi.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 
 #include <exception>
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "fs/filesystem.h"
@@ -64,6 +66,15 @@ class Reply {
   void Buf(std::string_view data) {
     Mark();
     fuse_reply_buf(req_, data.data(), data.size());
+  }
+  // The bytes of `pieces` in order, gathered by the kernel's copy (no copy here).
+  void Pieces(const std::vector<std::string_view>& pieces) {
+    Mark();
+    std::vector<iovec> iov(pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      iov[i] = {const_cast<char*>(pieces[i].data()), pieces[i].size()};
+    }
+    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
   }
   void Statfs(const struct statvfs& st) {
     Mark();

@@ -52,6 +52,11 @@ class ReadTxn {
   // the kernel for the chunks it reads, not for what follows: a sequential caller
   // asks for that with PrefetchRange.
   Result<std::string> Read(Ino ino, uint64_t offset, size_t size);
+  // As Read, without copying: appends to `out` views of the bytes in order, into the
+  // map (valid until this transaction ends) or, for holes and the zero tail of a
+  // short chunk, into a static run of zeros. Returns how many bytes they hold.
+  Result<size_t> ReadViews(Ino ino, uint64_t offset, size_t size,
+                           std::vector<std::string_view>* out);
   // Brings into memory the first page of each of `ino`'s first `max_chunks` content
   // chunks, and waits for them. Deleting a chunk reads that page; a purge calls this
   // in a read transaction first, so its write transaction does not wait on the disk

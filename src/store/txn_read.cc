@@ -1,5 +1,6 @@
 // ReadTxn: lookups, listings, content reads and the change feed.
 #include <algorithm>
+#include <array>
 
 #include "store/chunk_walk.h"
 #include "store/keys.h"
@@ -14,6 +15,8 @@ namespace {
 
 // Chunks (64 KiB each) a content read asks the kernel for ahead of its copying.
 constexpr size_t kReadAheadChunks = 64;
+// What holes read as (ReadViews hands out views of it).
+constexpr std::array<char, kChunkSize> kZeros{};
 
 }  // namespace
 
@@ -68,13 +71,22 @@ Result<std::vector<DirEntry>> ReadTxn::ListDir(Ino dir, std::string_view after, 
 }
 
 Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
+  std::vector<std::string_view> views;
+  KVFS_ASSIGN_OR_RETURN(size_t bytes, ReadViews(ino, offset, size, &views));
+  std::string out;
+  out.reserve(bytes);
+  for (std::string_view v : views) out.append(v);
+  return out;
+}
+
+Result<size_t> ReadTxn::ReadViews(Ino ino, uint64_t offset, size_t size,
+                                  std::vector<std::string_view>* out) {
   KVFS_ASSIGN_OR_RETURN(Inode node, Get(ino));
   if (node.is_dir()) return Status(Code::kIsDir, "cannot read a directory as a file");
-  if (offset >= node.size) return std::string();
+  if (offset >= node.size) return size_t{0};
   // offset + size may wrap (a caller asking for "everything": SIZE_MAX).
   const uint64_t end = offset + std::min<uint64_t>(size, node.size - offset);
-  std::string out(end - offset, '\0');  // holes and short chunks stay zero
-  // First find the chunks (their bytes stay in the map), then copy them while the
+  // First find the chunks (their bytes stay in the map), then hand them out while the
   // kernel reads the next ones: the map itself does no read-ahead (prefetch.h).
   // What comes after this read is the caller's to ask for (PrefetchRange).
   struct Piece {
@@ -91,6 +103,12 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
     pieces.push_back({walk.start(), walk.value().substr(kChunkStampBytes)});
   }
   size_t prefetched = 0;
+  uint64_t at = offset;  // the views cover [offset, at)
+  auto zeros_to = [&](uint64_t to) {
+    for (; at < to; at += std::min<uint64_t>(to - at, kZeros.size())) {
+      out->emplace_back(kZeros.data(), std::min<uint64_t>(to - at, kZeros.size()));
+    }
+  };
   for (size_t i = 0; i < pieces.size(); ++i) {
     for (; prefetched < std::min(i + kReadAheadChunks, pieces.size()); ++prefetched) {
       PrefetchPages(pieces[prefetched].data);
@@ -98,9 +116,13 @@ Result<std::string> ReadTxn::Read(Ino ino, uint64_t offset, size_t size) {
     const auto& [chunk_start, data] = pieces[i];
     const uint64_t from = std::max(offset, chunk_start);
     const uint64_t to = std::min(end, chunk_start + data.size());
-    if (from < to) out.replace(from - offset, to - from, data.substr(from - chunk_start, to - from));
+    if (from >= to) continue;
+    zeros_to(from);  // a hole before this chunk, or the short end of the last one
+    out->push_back(data.substr(from - chunk_start, to - from));
+    at = to;
   }
-  return out;
+  zeros_to(end);
+  return static_cast<size_t>(end - offset);
 }
 
 Result<size_t> ReadTxn::PrefetchContent(Ino ino, size_t max_chunks) {

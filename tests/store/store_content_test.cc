@@ -145,6 +145,36 @@ TEST_F(StoreContentTest, HolesReadAsZeros) {
   EXPECT_EQ(all.substr(3 * kChunkSize + 5), "end");
 }
 
+TEST_F(StoreContentTest, ReadViewsPointIntoTheStoreAndHoles) {
+  // Chunk 0 short (100 bytes, then its zero tail), chunks 1-2 a hole, chunk 3 whole.
+  const std::string head = Pattern(100, 'h'), last = Pattern(kChunkSize, 'l');
+  ASSERT_TRUE(Write(ino_, 0, head).ok());
+  ASSERT_TRUE(Write(ino_, 3 * kChunkSize, last).ok());
+  std::vector<std::string_view> views;
+  size_t bytes = 0;
+  std::string joined;
+  KVFS_ASSERT_OK(View([&](ReadTxn& r) -> Status {
+    // From inside the first chunk to inside the last: every kind of piece.
+    KVFS_ASSIGN_OR_RETURN(bytes, r.ReadViews(ino_, 50, 3 * kChunkSize + 10 - 50, &views));
+    for (std::string_view v : views) joined.append(v);
+    return Status::Ok();
+  }));
+  EXPECT_EQ(bytes, 3 * kChunkSize + 10 - 50);
+  EXPECT_EQ(joined, head.substr(50) + std::string(3 * kChunkSize - 100, '\0') +
+                        last.substr(0, 10));
+  ASSERT_GE(views.size(), 3u);
+  EXPECT_EQ(views.front(), head.substr(50)) << "the first view is the stored bytes alone";
+  EXPECT_EQ(views.back(), last.substr(0, 10));
+  // Past the end: nothing, and no views.
+  views.clear();
+  KVFS_ASSERT_OK(View([&](ReadTxn& r) -> Status {
+    KVFS_ASSIGN_OR_RETURN(bytes, r.ReadViews(ino_, 4 * kChunkSize, 10, &views));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(bytes, 0u);
+  EXPECT_TRUE(views.empty());
+}
+
 TEST_F(StoreContentTest, BigSparseOffset) {
   const uint64_t off = (uint64_t{1} << 40) + 12345;  // 1 TiB in
   ASSERT_TRUE(Write(ino_, off, "far away").ok());
