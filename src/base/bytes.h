@@ -34,9 +34,9 @@ class ByteWriter {
   void U32At(size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
   }
-  void Reserve(size_t n) { out_.reserve(n); }
   size_t size() const { return out_.size(); }
   std::string& str() { return out_; }
+  const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 
  private:

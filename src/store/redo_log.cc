@@ -141,8 +141,8 @@ bool ReadRecord(int fd, off_t pos, off_t end, Record* out) {
   return true;
 }
 
-// A pad record of `bytes` in all (at least kPadHeadBytes).
-// Appends a pad record of `bytes` bytes in all (head and zeros) to `out`.
+// Appends a pad record of `bytes` bytes in all (head and zeros; at least
+// kPadHeadBytes) to `out`.
 void AppendPad(uint64_t generation, size_t bytes, std::string* out) {
   const size_t start = out->size();
   ByteWriter w(std::move(*out));
@@ -500,16 +500,14 @@ void RedoLog::Flushed(uint64_t synced_txnid) {
   overflowed_ = false;
 }
 
-bool RedoLog::WantsFlush() const {
-  std::lock_guard lock(mu_);
-  return overflowed_.load(std::memory_order_relaxed) ||
-         std::max(offset_, pending_bytes_) > half_bytes_ / 2;
-}
+bool RedoLog::WantsFlush() const { return BacklogPast(half_bytes_ / 2); }
 
-bool RedoLog::MustFlush() const {
+bool RedoLog::MustFlush() const { return BacklogPast(half_bytes_ / 4 * 3); }
+
+bool RedoLog::BacklogPast(size_t bytes) const {
   std::lock_guard lock(mu_);
   return overflowed_.load(std::memory_order_relaxed) ||
-         std::max(offset_, pending_bytes_) > half_bytes_ / 4 * 3;
+         std::max(offset_, pending_bytes_) > bytes;
 }
 
 uint64_t RedoLog::bytes_written() const {

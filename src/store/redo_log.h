@@ -96,6 +96,9 @@ class RedoLog {
   RedoLog(ScopedFd fd, ScopedFd direct_fd, std::string path, size_t half_bytes);
   // Writes `out` at `at` durably; through direct_fd_ when both are page-aligned.
   bool WriteDurably(const std::string& out, off_t at);
+  // Whether what the transactions since the last flush take in the log (written or
+  // waiting) is past `bytes`, or too much for a half.
+  bool BacklogPast(size_t bytes) const;
   // Waits for the early write on its way, if any, and counts it (write_mu_ held).
   void CollectEarlyWrite();
   // With mu_ held: appends the records of the txns after logged_upto_ up to `last`

@@ -46,7 +46,7 @@ class TxnChanges {
   bool empty() const { return out_.size() == 0; }
   size_t size() const { return out_.size(); }
   std::string Take() { return out_.Take(); }
-  std::string_view bytes() { return out_.str(); }
+  std::string_view bytes() const { return out_.str(); }
 
  private:
   void Head(uint8_t kind, MDB_dbi dbi, std::string_view key);
