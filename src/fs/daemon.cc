@@ -189,7 +189,8 @@ class Syncer {
             if (!fs.TakeDirty()) continue;
             const auto start = std::chrono::steady_clock::now();
             const bool flush = fs.FlushDue();
-            Status st = flush ? fs.Sync() : fs.MakeDurable();
+            Status st = flush ? fs.FlushPaced([&] { return stop.stop_requested(); })
+                              : fs.MakeDurable();
             if (!st.ok()) spdlog::warn("periodic sync failed: {}", st.message());
             spdlog::debug("periodic {}: {} us", flush ? "flush" : "sync",
                           std::chrono::duration_cast<std::chrono::microseconds>(

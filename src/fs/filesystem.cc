@@ -83,6 +83,13 @@ Status Filesystem::Sync() {
   return st;
 }
 
+Status Filesystem::FlushPaced(const std::function<bool()>& stop) {
+  if (config_.read_only) return Status::Ok();
+  Status st = store_.Sync([&] { return !stop() && !FlushDue(); });
+  if (st.ok()) flush_schedule_.Flushed(FlushSchedule::Clock::now());
+  return st;
+}
+
 bool Filesystem::FlushDue() const {
   const store::RedoLog* log = store_.redo_log();
   using Log = FlushSchedule::Log;

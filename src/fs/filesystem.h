@@ -98,6 +98,10 @@ class Filesystem {
   // Whether the periodic sync should flush the whole store now rather than persist
   // the redo log (flush_schedule.h).
   bool FlushDue() const;
+  // The periodic sync's flush: Sync(), with the dirty pages written back in slices
+  // first, pausing while the schedule would not have started a flush (fsyncs came
+  // since, store/paced_writeback.h) and `stop()` is false.
+  Status FlushPaced(const std::function<bool()>& stop);
 
   // stat(2) for an object.
   void FillAttr(const store::Inode& node, struct stat* st) const;

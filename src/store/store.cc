@@ -12,6 +12,7 @@
 
 #include "base/bytes.h"
 #include "store/keys.h"
+#include "store/paced_writeback.h"
 #include "store/record_codec.h"
 #include "store/txn_changes.h"
 
@@ -320,6 +321,16 @@ Status Store::Grow() {
 Status Store::AdoptForeignResize() {
   std::unique_lock lock(resize_mu_);
   return lmdb::FromRc(mdb_env_set_mapsize(env_, 0), "adopt the new map size");
+}
+
+Status Store::Sync(const std::function<bool()>& hold) {
+  // Before any lock: a paused writeback must not hold up a resize or another flush.
+  int fd = -1;
+  if (mdb_env_get_fd(env_, &fd) == MDB_SUCCESS && !WriteBackPaced(fd, PacedWriteback{}, hold)) {
+    spdlog::debug("{}: paced writeback refused ({}); the flush writes everything at once",
+                  StoreDbDir(dir_), std::strerror(errno));
+  }
+  return Sync();
 }
 
 Status Store::Sync() {

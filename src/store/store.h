@@ -68,6 +68,9 @@ class Store {
 
   // Flushes committed transactions to disk (fsync). Returns once they are durable.
   Status Sync();
+  // Sync() that first writes the dirty pages back a slice at a time, stepping aside
+  // while `hold()` is true (paced_writeback.h). Holds no lock while it waits.
+  Status Sync(const std::function<bool()>& hold);
   // Makes committed transactions durable like Sync(), through the redo log when
   // they fit in it (one sequential write), else by Sync(). For fsync(2).
   Status MakeDurable();

@@ -117,6 +117,35 @@ TEST_F(RedoLogTest, WhatMakeDurableLoggedSurvivesAPowerCut) {
   EXPECT_FALSE(RedoLogHasRecords(db_));
 }
 
+TEST_F(RedoLogTest, APacedSyncPausesWithoutLocksAndIsAFlush) {
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  ASSERT_TRUE(Write(a.ino, 0, Pattern(300 * 1024, 'a')).ok());
+  int asked = 0;
+  Status inside;
+  KVFS_ASSERT_OK(store_->Sync([&] {
+    ++asked;
+    if (asked == 1) {
+      // While it waits the flush holds no lock: a commit and another flush go through
+      // (with sync_mu_ or the resize lock held, this would hang).
+      inside = Create(kRootIno, "b").status();
+      if (inside.ok()) inside = store_->Sync();
+    } else if (asked == 2 && inside.ok()) {
+      inside = Create(kRootIno, "c").status();  // committed during the pause, flushed by it
+    }
+    return asked <= 3;
+  }));
+  KVFS_ASSERT_OK(inside);
+  EXPECT_GT(asked, 3);
+  // It was a flush up to the last commit before it returned, c's included: the log
+  // has nothing left to write.
+  const uint64_t logged = LogBytes();
+  KVFS_ASSERT_OK(store_->MakeDurable());
+  EXPECT_EQ(LogBytes(), logged) << "the paced sync left commits unflushed";
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode c, Resolve("c"));
+  EXPECT_TRUE(c.is_file());
+  ExpectSound();
+}
+
 TEST_F(RedoLogTest, WithoutMakeDurableAPowerCutLosesTheCommits) {
   KVFS_ASSERT_OK(store_->Sync());
   SaveDiskImage();
