@@ -11,6 +11,8 @@
 // full (then an fsync would soon have to flush the store itself, while its caller
 // waits) or `deadline` has passed since the last flush. The deadline stays under
 // the kernel's own writeback age (30 s), which writes LMDB's pages in no order.
+// A flush already under way when fsyncs start asks Due() between its slices and
+// pauses while it is false (Filesystem::FlushPaced, store/paced_writeback.h).
 
 #include <atomic>
 #include <chrono>
