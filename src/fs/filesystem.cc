@@ -76,16 +76,15 @@ Status Filesystem::CommitOnce(const std::function<Status(store::WriteTxn&, bool*
   return st;
 }
 
-Status Filesystem::Sync() {
-  if (config_.read_only) return Status::Ok();
-  Status st = store_.Sync();
-  if (st.ok()) flush_schedule_.Flushed(FlushSchedule::Clock::now());
-  return st;
-}
+Status Filesystem::Sync() { return FlushStore({}); }
 
 Status Filesystem::FlushPaced(const std::function<bool()>& stop) {
+  return FlushStore([&] { return !stop() && !FlushDue(); });
+}
+
+Status Filesystem::FlushStore(const std::function<bool()>& hold) {
   if (config_.read_only) return Status::Ok();
-  Status st = store_.Sync([&] { return !stop() && !FlushDue(); });
+  Status st = store_.Sync(hold);
   if (st.ok()) flush_schedule_.Flushed(FlushSchedule::Clock::now());
   return st;
 }

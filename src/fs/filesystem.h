@@ -138,6 +138,9 @@ class Filesystem {
   void QueueUnpurgedTombstones();
 
  private:
+  // Sync and FlushPaced: the store's flush (paced when `hold` is set), noted for the
+  // flush schedule.
+  Status FlushStore(const std::function<bool()>& hold);
   Status CommitOnce(const std::function<Status(store::WriteTxn&, bool* foreign)>& fn,
                     store::LogEarly early);
   bool HasQueuedPurges();

@@ -22,7 +22,7 @@ bool PauseWhileHeld(const PacedWriteback& pace, const std::function<bool()>& hol
 }  // namespace
 
 bool WriteBackPaced(int fd, const PacedWriteback& pace, const std::function<bool()>& hold) {
-  const size_t slice = pace.slice_bytes > 0 ? pace.slice_bytes : size_t{8} << 20;
+  const size_t slice = pace.slice_bytes > 0 ? pace.slice_bytes : PacedWriteback::kSliceBytes;
   for (int pass = 0; pass < pace.max_passes; ++pass) {
     struct stat st {};
     if (fstat(fd, &st) != 0) return false;

@@ -19,7 +19,8 @@
 namespace kvfs::store {
 
 struct PacedWriteback {
-  size_t slice_bytes = size_t{8} << 20;
+  static constexpr size_t kSliceBytes = size_t{8} << 20;
+  size_t slice_bytes = kSliceBytes;  // 0 means kSliceBytes
   // How often a paused writeback asks `hold` again.
   std::chrono::milliseconds poll{5};
   // Passes over the file at most: a pause lets commits dirty pages that an earlier

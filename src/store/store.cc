@@ -326,14 +326,11 @@ Status Store::AdoptForeignResize() {
 Status Store::Sync(const std::function<bool()>& hold) {
   // Before any lock: a paused writeback must not hold up a resize or another flush.
   int fd = -1;
-  if (mdb_env_get_fd(env_, &fd) == MDB_SUCCESS && !WriteBackPaced(fd, PacedWriteback{}, hold)) {
+  if (hold && mdb_env_get_fd(env_, &fd) == MDB_SUCCESS &&
+      !WriteBackPaced(fd, PacedWriteback{}, hold)) {
     spdlog::debug("{}: paced writeback refused ({}); the flush writes everything at once",
                   StoreDbDir(dir_), std::strerror(errno));
   }
-  return Sync();
-}
-
-Status Store::Sync() {
   std::lock_guard one_at_a_time(sync_mu_);
   std::shared_lock lock(resize_mu_);
   const uint64_t last = LastTxnId();

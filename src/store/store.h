@@ -67,10 +67,9 @@ class Store {
   Status Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early = LogEarly::kNo);
 
   // Flushes committed transactions to disk (fsync). Returns once they are durable.
-  Status Sync();
-  // Sync() that first writes the dirty pages back a slice at a time, stepping aside
-  // while `hold()` is true (paced_writeback.h). Holds no lock while it waits.
-  Status Sync(const std::function<bool()>& hold);
+  // With a `hold`, first writes the dirty pages back a slice at a time, stepping
+  // aside while `hold()` is true (paced_writeback.h); no lock is held meanwhile.
+  Status Sync(const std::function<bool()>& hold = {});
   // Makes committed transactions durable like Sync(), through the redo log when
   // they fit in it (one sequential write), else by Sync(). For fsync(2).
   Status MakeDurable();
