@@ -27,7 +27,7 @@ Status PurgeTombstone(store::WriteTxn& t, store::Ino ino) {
 FsConfig FsConfigFor(FsConfig base, const MountOptions& options) {
   base.read_only = options.read_only;
   base.writeback_cache = options.writeback_cache;
-  base.readdirplus = options.readdirplus;
+  base.readdir_attrs = options.readdir_attrs;
   if (!options.peers.empty() || !options.listen.empty()) base.negative_timeout = 0;
   return base;
 }

@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "fs/deferred_unlinks.h"
+#include "fs/dir_cookies.h"
 #include "fs/flush_schedule.h"
 #include "fs/fsync_habit.h"
 #include "fs/fuse_api.h"
@@ -45,8 +46,8 @@ struct FsConfig {
   bool read_only = false;
   // Ask for the kernel's writeback cache (see MountOptions::writeback_cache).
   bool writeback_cache = false;
-  // Let the kernel list directories with readdirplus (see MountOptions::readdirplus).
-  bool readdirplus = false;
+  // What listings carry besides names (see MountOptions::readdir_attrs).
+  ReaddirAttrs readdir_attrs = ReaddirAttrs::kDirectories;
 };
 
 // `base` with what the mount options decide: read-only, the kernel features, and no
@@ -71,6 +72,11 @@ class Filesystem {
   ReadAhead& read_ahead() { return read_ahead_; }
   DeferredUnlinks& deferred_unlinks() { return deferred_unlinks_; }
   FsyncHabit& fsync_habit() { return fsync_habit_; }
+  ListingCache& listings() { return listings_; }
+  // False once Init found that the kernel lists directories without OPENDIR when
+  // told ENOSYS (FUSE_CAP_NO_OPENDIR_SUPPORT, Linux 5.1).
+  bool opendir_needed() const { return opendir_needed_; }
+  void set_opendir_needed(bool needed) { opendir_needed_ = needed; }
   const FsConfig& config() const { return config_; }
 
   // One read transaction.
@@ -165,6 +171,8 @@ class Filesystem {
   SplitWrites split_writes_;
   ReadAhead read_ahead_;
   FsyncHabit fsync_habit_;
+  ListingCache listings_;
+  std::atomic<bool> opendir_needed_{true};
   std::atomic<bool> dirty_{false};
   PurgeSchedule purge_schedule_;
   FlushSchedule flush_schedule_{FlushSchedule::Clock::now()};

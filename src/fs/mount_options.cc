@@ -105,9 +105,9 @@ Status ParseMountOptions(std::string_view opts, MountOptions* out) {
     } else if (o == "no_writeback_cache") {
       out->writeback_cache = false;
     } else if (o == "readdirplus") {
-      out->readdirplus = true;
+      out->readdir_attrs = ReaddirAttrs::kAll;
     } else if (o == "no_readdirplus") {
-      out->readdirplus = false;
+      out->readdir_attrs = ReaddirAttrs::kNone;
     } else if (o == "default_permissions") {
       // Always on.
     } else if (key == "peer" || key == "listen") {

@@ -11,6 +11,8 @@
 
 namespace kvfs::fs {
 
+enum class ReaddirAttrs { kNone, kDirectories, kAll };
+
 struct MountOptions {
   // "ro": the store is opened read-only and the kernel mount is MS_RDONLY.
   bool read_only = false;
@@ -26,12 +28,14 @@ struct MountOptions {
   // that shrinks the file shows the old size until no process has it open. Big
   // writes (cp) are as fast without it; every write(2) is then one transaction.
   bool writeback_cache = false;
-  // "readdirplus" / "no_readdirplus" (default): answer a listing with each entry's
-  // attributes, so `ls -l` and `grep -r` need no lookup per entry (cold `ls -lR` of
-  // 10,000 files: 0.04 s instead of 0.19 s). But the kernel then builds an inode for
-  // every entry listed, which makes a cold `find` over them 2x slower (0.035 s
-  // instead of 0.018 s); tools that only walk names are the common case.
-  bool readdirplus = false;
+  // What a directory listing carries besides names (FUSE readdirplus). Default:
+  // the attributes of subdirectories, so a walk (`find`, `du`, `grep -r`) needs no
+  // LOOKUP to enter each one, while files get none: for every entry given
+  // attributes the kernel builds an inode, which made a cold `find` over 10,000
+  // files 2x slower. "readdirplus": attributes for every entry, so `ls -l` needs no
+  // lookup per file (cold `ls -lR` of 10,000 files 0.04 s instead of 0.19 s).
+  // "no_readdirplus": names only (plain READDIR).
+  ReaddirAttrs readdir_attrs = ReaddirAttrs::kDirectories;
   // "peer=HOST:PORT" (repeatable) and "listen=ADDR:PORT": replication for this
   // mount. Kept for the sync layer; validated here so typos fail at mount time.
   std::vector<std::string> peers;

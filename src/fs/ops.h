@@ -50,7 +50,6 @@ void Fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t len
 void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
 void Readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi);
-void Releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void Fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 void Statfs(fuse_req_t req, fuse_ino_t ino);
 

@@ -1,26 +1,21 @@
-// Directory family: opendir, readdir, readdirplus, releasedir, fsyncdir, statfs.
+// Directory family: opendir, readdir, readdirplus, fsyncdir, statfs.
 //
-// opendir snapshots the whole listing into the handle, so offsets stay stable
-// while the directory changes (an entry added later is not listed, one removed
-// later is listed by readdir and skipped by readdirplus).
+// opendir answers ENOSYS so that the kernel sends no OPENDIR or RELEASEDIR again. It
+// then lists a directory by (ino, offset) alone; offsets are the entries' inode
+// numbers, which stay valid while the directory changes (dir_cookies.h). Each
+// READDIR reads the listing and the attributes it sends in one read transaction.
 #include <sys/statvfs.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "fs/dir_cookies.h"
 #include "fs/ops.h"
 #include "fs/ops_common.h"
 
 namespace kvfs::fs::ops {
 namespace {
-
-struct DirHandle {
-  // entries[0] is ".", entries[1] is "..", then the listing in name order.
-  std::vector<store::DirEntry> entries;
-};
-
-DirHandle* HandleOf(const fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->fh); }
 
 uint32_t DtMode(store::FileType type) {
   switch (type) {
@@ -34,115 +29,138 @@ uint32_t DtMode(store::FileType type) {
   return S_IFREG;
 }
 
-Status DoOpendir(Filesystem& fs, store::Ino ino, DirHandle* h) {
-  return fs.View([&](store::ReadTxn& t) -> Status {
-    KVFS_ASSIGN_OR_RETURN(store::Inode dir, t.Get(ino));
-    if (!dir.is_dir()) return Status(Code::kNotDir, "not a directory");
-    store::Ino parent = store::kRootIno;
-    if (ino != store::kRootIno && !dir.links.empty()) parent = dir.links.front().parent;
-    KVFS_ASSIGN_OR_RETURN(auto listing, t.ListDir(ino));
-    h->entries.clear();
-    h->entries.reserve(listing.size() + 2);
-    h->entries.push_back({".", ino, store::FileType::kDirectory});
-    h->entries.push_back({"..", parent, store::FileType::kDirectory});
-    for (auto& e : listing) h->entries.push_back(std::move(e));
-    return Status::Ok();
-  });
+// Whether a readdirplus entry of `type` carries attributes (the kernel then links
+// it: an inode, and a lookup count).
+bool WithAttrs(const FsConfig& config, store::FileType type) {
+  return config.readdir_attrs == ReaddirAttrs::kAll || type == store::FileType::kDirectory;
 }
 
-// Fills `buf` (at most `size` bytes) with entries from index `off` on.
-std::string FillPlain(fuse_req_t req, const DirHandle& h, size_t size, off_t off) {
-  std::string buf(size, '\0');
-  size_t used = 0;
-  for (size_t i = static_cast<size_t>(off); i < h.entries.size(); ++i) {
-    const store::DirEntry& e = h.entries[i];
-    struct stat st = {};
-    st.st_ino = e.ino;
-    st.st_mode = DtMode(e.type);
-    const size_t n = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &st,
-                                       static_cast<off_t>(i + 1));
-    if (n > size - used) break;
-    used += n;
-  }
-  buf.resize(used);
-  return buf;
+// The listing of `dir` in cookie order as of `t`: from the cache when nothing was
+// committed since it was sorted. Empty for a removed directory (still open somewhere).
+Result<std::shared_ptr<const CookedListing>> ListingOf(Filesystem& fs, store::ReadTxn& t,
+                                                       store::Ino dir) {
+  const uint64_t snapshot = t.SnapshotId();
+  if (auto cached = fs.listings().Find(dir, snapshot)) return cached;
+  KVFS_ASSIGN_OR_RETURN(store::Inode node, t.Get(dir));
+  if (!node.is_dir()) return Status(Code::kNotDir, "not a directory");
+  if (node.deleted) return std::make_shared<const CookedListing>();
+  store::Ino parent = store::kRootIno;
+  if (dir != store::kRootIno && !node.links.empty()) parent = node.links.front().parent;
+  KVFS_ASSIGN_OR_RETURN(auto entries, t.ListDir(dir));
+  auto listing =
+      std::make_shared<const CookedListing>(CookListing(dir, parent, std::move(entries)));
+  fs.listings().Put(dir, snapshot, listing);
+  return listing;
 }
 
-// Like FillPlain, with attributes; every entry added counts as a lookup.
-Status FillPlus(Filesystem& fs, fuse_req_t req, store::Ino dir, const DirHandle& h, size_t size,
-                off_t off, std::string* out) {
+// An entry the kernel links (it was sent with attributes): one lookup of `ino`.
+struct LinkedEntry {
+  store::Ino ino;
+  std::string name;
+};
+
+// Fills a reply of at most `size` bytes with the entries after cookie `off`. `plus`:
+// as fuse_direntplus, with attributes where WithAttrs says so; those entries are
+// remembered as looked up and returned in `*linked_entries`.
+Status FillListing(Filesystem& fs, fuse_req_t req, store::Ino dir, size_t size, off_t off,
+                   bool plus, std::string* out, std::vector<LinkedEntry>* linked_entries) {
   std::string buf(size, '\0');
-  size_t used = 0;
-  std::vector<std::pair<store::Ino, const std::string*>> counted;
+  std::vector<size_t> ends;  // buffer length after each entry added
+  std::vector<bool> linked;  // whether the kernel links that entry
+  std::vector<LinkedEntry>& counted = *linked_entries;
   Status st = fs.View([&](store::ReadTxn& t) -> Status {
-    used = 0;
+    ends.clear();
+    linked.clear();
     counted.clear();
-    for (size_t i = static_cast<size_t>(off); i < h.entries.size(); ++i) {
-      const store::DirEntry& e = h.entries[i];
-      fuse_entry_param param = {};
-      const bool dot = i < 2;
-      if (dot) {
-        param.attr.st_ino = e.ino;
-        param.attr.st_mode = S_IFDIR;
+    KVFS_ASSIGN_OR_RETURN(auto listing, ListingOf(fs, t, dir));
+    const size_t from = FirstAfter(*listing, static_cast<uint64_t>(off));
+    size_t used = 0;
+    size_t i = from;
+    for (; i < listing->size(); ++i) {
+      const CookedEntry& c = (*listing)[i];
+      const auto next = static_cast<off_t>(c.cookie);
+      size_t n = 0;
+      fuse_ino_t param_ino = 0;
+      if (!plus) {
+        struct stat attr = {};
+        attr.st_ino = c.entry.ino;
+        attr.st_mode = DtMode(c.entry.type);
+        n = fuse_add_direntry(req, buf.data() + used, size - used, c.entry.name.c_str(), &attr,
+                              next);
       } else {
-        auto node = t.Get(e.ino);
-        if (!node.ok() && node.status().code() != Code::kNotFound) return node.status();
-        if (!node.ok() || node->deleted) continue;  // removed since opendir
-        fs.FillEntry(*node, &param);
+        fuse_entry_param param = {};  // ino 0: the kernel links nothing (".", "..")
+        param.attr.st_ino = c.entry.ino;
+        param.attr.st_mode = DtMode(c.entry.type);
+        if (c.cookie > kDotDotCookie && WithAttrs(fs.config(), c.entry.type)) {
+          auto node = t.Get(c.entry.ino);
+          if (!node.ok() && node.status().code() != Code::kNotFound) return node.status();
+          if (node.ok()) fs.FillEntry(*node, &param);  // else listed without attributes
+        }
+        n = fuse_add_direntry_plus(req, buf.data() + used, size - used, c.entry.name.c_str(),
+                                   &param, next);
+        param_ino = param.ino;
       }
-      const size_t n = fuse_add_direntry_plus(req, buf.data() + used, size - used, e.name.c_str(),
-                                              &param, static_cast<off_t>(i + 1));
       if (n > size - used) break;
       used += n;
-      if (!dot) counted.emplace_back(e.ino, &e.name);
+      ends.push_back(used);
+      linked.push_back(param_ino != 0);
+    }
+    // Leave hard links that share a cookie whole for the next reply.
+    const size_t keep = CutAt(*listing, from, i) - from;
+    ends.resize(std::min(ends.size(), keep));
+    buf.resize(ends.empty() ? 0 : ends.back());
+    for (size_t k = 0; k < ends.size(); ++k) {
+      const store::DirEntry& e = (*listing)[from + k].entry;
+      if (linked[k]) counted.push_back({e.ino, e.name});
     }
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  for (const auto& [ino, name] : counted) fs.nodes().Remember(ino, dir, *name);
-  buf.resize(used);
+  for (const LinkedEntry& e : counted) fs.nodes().Remember(e.ino, dir, e.name);
   *out = std::move(buf);
   return Status::Ok();
+}
+
+void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
+                   const char* op) {
+  Guarded(req, op, [&](Reply& r) {
+    if (off < 0) return r.Err(EINVAL);
+    std::string buf;
+    std::vector<LinkedEntry> linked;
+    Status st = FillListing(r.fs(), req, ino, size, off, plus, &buf, &linked);
+    if (!st.ok()) return r.Err(st);
+    if (r.Buf(buf)) return;
+    // Interrupted: the kernel linked none of them.
+    for (const LinkedEntry& e : linked) {
+      if (r.fs().nodes().Forget(e.ino, 1)) r.fs().QueuePurge(e.ino);
+    }
+  });
 }
 
 }  // namespace
 
 // Valid replies: fuse_reply_open, fuse_reply_err
-void Opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  Guarded(req, "opendir", [&](Reply& r) {
-    auto h = std::make_unique<DirHandle>();
-    Status st = DoOpendir(r.fs(), ino, h.get());
-    if (!st.ok()) return r.Err(st);
-    fi->fh = reinterpret_cast<uint64_t>(h.get());
-    if (r.Open(*fi)) h.release();  // releasedir frees it
-  });
+void Opendir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
+  // libfuse 3.14 answers a missing opendir with success, never ENOSYS; the kernel
+  // stops sending OPENDIR (and RELEASEDIR) only after an ENOSYS.
+  Guarded(
+      req, "opendir",
+      [&](Reply& r) {
+        if (!r.fs().opendir_needed()) return r.Err(ENOSYS);
+        fi->fh = 0;  // READDIR needs no handle
+        r.Open(*fi);
+      },
+      AnsweredUnlinks::kDontWait);
 }
 
 // Valid replies: fuse_reply_buf, fuse_reply_err
-void Readdir(fuse_req_t req, fuse_ino_t /*ino*/, size_t size, off_t off, fuse_file_info* fi) {
-  Guarded(req, "readdir", [&](Reply& r) {
-    if (off < 0) return r.Err(EINVAL);
-    r.Buf(FillPlain(req, *HandleOf(fi), size, off));
-  });
+void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* /*fi*/) {
+  ListDirectory(req, ino, size, off, /*plus=*/false, "readdir");
 }
 
 // Valid replies: fuse_reply_buf, fuse_reply_err
-void Readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-  Guarded(req, "readdirplus", [&](Reply& r) {
-    if (off < 0) return r.Err(EINVAL);
-    std::string buf;
-    Status st = FillPlus(r.fs(), req, ino, *HandleOf(fi), size, off, &buf);
-    if (!st.ok()) return r.Err(st);
-    r.Buf(buf);
-  });
-}
-
-// Valid replies: fuse_reply_err
-void Releasedir(fuse_req_t req, fuse_ino_t /*ino*/, fuse_file_info* fi) {
-  Guarded(req, "releasedir", [&](Reply& r) {
-    delete HandleOf(fi);
-    r.Ok();
-  });
+void Readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* /*fi*/) {
+  ListDirectory(req, ino, size, off, /*plus=*/true, "readdirplus");
 }
 
 // Valid replies: fuse_reply_err

@@ -111,20 +111,26 @@ void ForgetOne(Filesystem& fs, store::Ino ino, uint64_t nlookup) {
 }  // namespace
 
 void Init(void* userdata, fuse_conn_info* conn) {
-  const auto& config = static_cast<Filesystem*>(userdata)->config();
+  auto* fs = static_cast<Filesystem*>(userdata);
+  const auto& config = fs->config();
   // The kernel batches writes in its page cache and sends big ones; without this,
   // every write(2) would be its own store transaction.
   if ((conn->capable & FUSE_CAP_WRITEBACK_CACHE) && config.writeback_cache && !config.read_only) {
     conn->want |= FUSE_CAP_WRITEBACK_CACHE;
   }
-  // libfuse turns readdirplus on by default; it is on only when asked for.
+  // Every listing through readdirplus (not the kernel's "auto" choice): the daemon
+  // decides which entries carry attributes (MountOptions::readdir_attrs).
   conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-  if ((conn->capable & FUSE_CAP_READDIRPLUS) && config.readdirplus) {
+  if ((conn->capable & FUSE_CAP_READDIRPLUS) && config.readdir_attrs != ReaddirAttrs::kNone) {
     conn->want |= FUSE_CAP_READDIRPLUS;
   }
+  const char* attrs = config.readdir_attrs == ReaddirAttrs::kAll ? "all entries" : "directories";
   spdlog::info("kernel features: readdirplus {}, writeback cache {}",
-               (conn->want & FUSE_CAP_READDIRPLUS) ? "on" : "off",
+               (conn->want & FUSE_CAP_READDIRPLUS) ? attrs : "off",
                (conn->want & FUSE_CAP_WRITEBACK_CACHE) ? "on" : "off");
+  // Directories are listed without a handle (dir_cookies.h): Opendir answers ENOSYS
+  // and the kernel stops sending OPENDIR and RELEASEDIR.
+  fs->set_opendir_needed((conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) == 0);
   // Locks stay in the kernel (see ops.h).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   conn->max_write = std::min(conn->max_write, config.max_write);

@@ -32,11 +32,11 @@ fuse_lowlevel_ops MakeLowlevelOps() {
   o.release = ops::Release;
   o.fsync = ops::Fsync;
   o.fallocate = ops::Fallocate;
-  // Directory family.
+  // Directory family. No releasedir: Opendir answers ENOSYS, and the kernel then
+  // sends neither again (dir_cookies.h).
   o.opendir = ops::Opendir;
   o.readdir = ops::Readdir;
   o.readdirplus = ops::Readdirplus;
-  o.releasedir = ops::Releasedir;
   o.fsyncdir = ops::Fsyncdir;
   o.statfs = ops::Statfs;
   // Extended attributes.

@@ -63,9 +63,10 @@ class Reply {
     Mark();
     fuse_reply_write(req_, count);
   }
-  void Buf(std::string_view data) {
+  // False when the kernel did not take the reply (interrupted).
+  bool Buf(std::string_view data) {
     Mark();
-    fuse_reply_buf(req_, data.data(), data.size());
+    return fuse_reply_buf(req_, data.data(), data.size()) == 0;
   }
   // The bytes of `pieces` in order, gathered by the kernel's copy (no copy here).
   void Pieces(const std::vector<std::string_view>& pieces) {

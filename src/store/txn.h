@@ -40,6 +40,9 @@ class ReadTxn {
   ReadTxn(MDB_txn* txn, const Tables& tables) : txn_(txn), t_(tables) {}
   virtual ~ReadTxn() = default;
 
+  // The id of the committed transaction this one reads (LMDB's txnid): equal ids
+  // mean equal content.
+  uint64_t SnapshotId() const;
   // The record of `ino`, tombstones included (an unlinked file that is still open
   // keeps its record and content until purged). NotFound when there is none.
   Result<Inode> Get(Ino ino);

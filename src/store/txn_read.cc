@@ -34,6 +34,8 @@ Result<std::optional<std::string>> ReadTxn::GetMeta(std::string_view name) {
   return std::optional<std::string>(std::string(*raw));
 }
 
+uint64_t ReadTxn::SnapshotId() const { return mdb_txn_id(txn_); }
+
 Result<Inode> ReadTxn::Get(Ino ino) {
   KVFS_ASSIGN_OR_RETURN(auto raw, GetRaw(t_.inodes, keys::InodeKey(ino)));
   if (!raw) return Status(Code::kNotFound, "no object with inode " + std::to_string(ino));

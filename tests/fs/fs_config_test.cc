@@ -10,7 +10,8 @@ TEST(FsConfigForTest, ALocalMountCachesNegativeEntries) {
   const FsConfig c = FsConfigFor(FsConfig{}, MountOptions{});
   EXPECT_EQ(c.negative_timeout, 1.0);
   EXPECT_EQ(c.entry_timeout, 5.0);
-  EXPECT_FALSE(c.read_only || c.writeback_cache || c.readdirplus);
+  EXPECT_FALSE(c.read_only || c.writeback_cache);
+  EXPECT_EQ(c.readdir_attrs, ReaddirAttrs::kDirectories);
 }
 
 TEST(FsConfigForTest, AMountThatSyncsCachesNoNegativeEntries) {
@@ -32,7 +33,7 @@ TEST(FsConfigForTest, OptionsReachTheConfig) {
   const FsConfig c = FsConfigFor(base, o);
   EXPECT_TRUE(c.read_only);
   EXPECT_TRUE(c.writeback_cache);
-  EXPECT_TRUE(c.readdirplus);
+  EXPECT_EQ(c.readdir_attrs, ReaddirAttrs::kAll);
   EXPECT_EQ(c.attr_timeout, 2.5);  // the rest is the base's
 }
 

@@ -24,13 +24,13 @@ TEST(MountOptionsTest, ParsesOwnOptions) {
   EXPECT_TRUE(o.passthrough.empty());
 }
 
-TEST(MountOptionsTest, ReaddirplusIsOffUnlessAskedFor) {
+TEST(MountOptionsTest, ListingsCarryDirectoryAttributesUnlessToldOtherwise) {
   MountOptions o;
-  EXPECT_FALSE(o.readdirplus);
+  EXPECT_EQ(o.readdir_attrs, ReaddirAttrs::kDirectories);
   ASSERT_TRUE(ParseMountOptions("readdirplus", &o).ok());
-  EXPECT_TRUE(o.readdirplus);
+  EXPECT_EQ(o.readdir_attrs, ReaddirAttrs::kAll);
   ASSERT_TRUE(ParseMountOptions("no_readdirplus", &o).ok());
-  EXPECT_FALSE(o.readdirplus);
+  EXPECT_EQ(o.readdir_attrs, ReaddirAttrs::kNone);
   EXPECT_TRUE(o.passthrough.empty());  // neither reaches libfuse as an unknown option
 }
 
