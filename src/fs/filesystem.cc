@@ -92,10 +92,10 @@ Status Filesystem::FlushStore(const std::function<bool()>& hold) {
 bool Filesystem::FlushDue() const {
   const store::RedoLog* log = store_.redo_log();
   using Log = FlushSchedule::Log;
-  const Log fill = log == nullptr        ? Log::kRoomy
-                   : log->MustFlush()    ? Log::kNearlyFull
-                   : log->WantsFlush()   ? Log::kHalfFull
-                                         : Log::kRoomy;
+  const Log fill = log == nullptr      ? Log::kRoomy
+                   : log->MustFlush()  ? Log::kNearlyFull
+                   : log->WantsFlush() ? Log::kQuarterFull
+                                       : Log::kRoomy;
   return flush_schedule_.Due(fill, FlushSchedule::Clock::now());
 }
 

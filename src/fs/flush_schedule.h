@@ -2,7 +2,7 @@
 // FlushSchedule: when the syncer flushes the whole store (Store::Sync, every page the
 // commits since the last flush dirtied) instead of only persisting the redo log.
 //
-// A flush is due every `interval`, or once the redo log is past half full. But on a
+// A flush is due every `interval`, or once the redo log is a quarter full. But on a
 // store with many free pages each commit dirties new, cold pages (LMDB hands out the
 // oldest free pages first): ~100 KiB for a 4 KiB append, so a flush after 1,000 of
 // them writes back ~100 MB (200-450 ms here), and every fsync an application makes
@@ -29,7 +29,7 @@ class FlushSchedule {
     std::chrono::milliseconds fsync_quiet{1000};
   };
   // How full the redo log is (store::RedoLog::WantsFlush, MustFlush).
-  enum class Log { kRoomy, kHalfFull, kNearlyFull };
+  enum class Log { kRoomy, kQuarterFull, kNearlyFull };
 
   explicit FlushSchedule(Clock::time_point start) : FlushSchedule(start, Options{}) {}
   FlushSchedule(Clock::time_point start, Options options)

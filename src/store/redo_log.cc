@@ -500,7 +500,7 @@ void RedoLog::Flushed(uint64_t synced_txnid) {
   overflowed_ = false;
 }
 
-bool RedoLog::WantsFlush() const { return BacklogPast(half_bytes_ / 2); }
+bool RedoLog::WantsFlush() const { return BacklogPast(half_bytes_ / 4); }
 
 bool RedoLog::MustFlush() const { return BacklogPast(half_bytes_ / 4 * 3); }
 

@@ -80,9 +80,12 @@ class RedoLog {
   bool Persist(uint64_t last_txnid);
   // The store was flushed: every transaction up to `synced_txnid` is on disk.
   void Flushed(uint64_t synced_txnid);
-  // True when what the transactions since the last flush take in the log is past half
-  // a half, or too much for it: flush the store soon, so that an fsync does not find
-  // the log full and have to flush it while the caller waits.
+  // True when what the transactions since the last flush take in the log is past a
+  // quarter of a half, or too much for it: flush the store soon, so that an fsync does
+  // not find the log full and have to flush it while the caller waits. A quarter, not
+  // more: a burst of commits without fsyncs (10,000 small files written) must not
+  // leave a backlog that a following run of fsyncs pushes past MustFlush, which then
+  // flushes the store under that run (fsyncs of 4-6 ms instead of 0.1 ms).
   bool WantsFlush() const;
   // True when it is past three quarters of a half, or too much: flush the store now,
   // even while fsyncs are running (fs/flush_schedule.h).

@@ -33,9 +33,9 @@ TEST_F(FlushScheduleTest, DueEveryIntervalWhenNobodyFsyncs) {
   EXPECT_TRUE(s.Due(Log::kRoomy, t0_ + 20s));
 }
 
-TEST_F(FlushScheduleTest, AHalfFullLogIsDueAtOnce) {
+TEST_F(FlushScheduleTest, AQuarterFullLogIsDueAtOnce) {
   FlushSchedule s = Make();
-  EXPECT_TRUE(s.Due(Log::kHalfFull, t0_ + 1s));
+  EXPECT_TRUE(s.Due(Log::kQuarterFull, t0_ + 1s));
 }
 
 TEST_F(FlushScheduleTest, ADueFlushWaitsWhileFsyncsComeAndRunsOnceTheyStop) {
@@ -44,7 +44,8 @@ TEST_F(FlushScheduleTest, ADueFlushWaitsWhileFsyncsComeAndRunsOnceTheyStop) {
   for (auto t = t0_ + 9s; t < t0_ + 12s; t += 200us) {
     s.Fsynced(t);
     EXPECT_FALSE(s.Due(Log::kRoomy, t + 100us)) << "flushed while fsyncs go on";
-    EXPECT_FALSE(s.Due(Log::kHalfFull, t + 100us)) << "flushed a half-full log while fsyncs go on";
+    EXPECT_FALSE(s.Due(Log::kQuarterFull, t + 100us))
+        << "flushed a quarter-full log while fsyncs go on";
   }
   EXPECT_FALSE(s.Due(Log::kRoomy, t0_ + 12s + 999ms));
   EXPECT_TRUE(s.Due(Log::kRoomy, t0_ + 13s)) << "not due once fsyncs stopped for a second";
@@ -66,7 +67,7 @@ TEST_F(FlushScheduleTest, ANearlyFullLogIsFlushedEvenWhileFsyncsCome) {
 TEST_F(FlushScheduleTest, AnFsyncLongAgoHoldsNothing) {
   FlushSchedule s = Make();
   s.Fsynced(t0_);
-  EXPECT_TRUE(s.Due(Log::kHalfFull, t0_ + 2s));
+  EXPECT_TRUE(s.Due(Log::kQuarterFull, t0_ + 2s));
 }
 
 }  // namespace

@@ -329,7 +329,8 @@ TEST_F(RedoLogCommitFaultTest, TheTransactionAfterAFailedCommitIsRedone) {
   ExpectSound();
 }
 
-TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushPastThreeQuartersItMustAndAFlushClearsIt) {
+TEST_F(RedoLogTest,
+       PastAQuarterOfAHalfTheLogAsksForAFlushPastThreeQuartersItMustAndAFlushClearsIt) {
   KVFS_ASSERT_OK(store_->Sync());
   const RedoLog* log = store_->redo_log();
   EXPECT_FALSE(log->WantsFlush()) << "right after a flush";
@@ -338,9 +339,12 @@ TEST_F(RedoLogTest, PastHalfAHalfTheLogAsksForAFlushPastThreeQuartersItMustAndAF
   ASSERT_TRUE(Write(a.ino, 0, Pattern(200 * 1024, 'a')).ok());
   KVFS_ASSERT_OK(store_->MakeDurable());
   EXPECT_FALSE(log->WantsFlush()) << "a fifth of a half";
-  // 400 KiB more, recorded but not yet written: 600 KiB is past half the half.
-  ASSERT_TRUE(Write(a.ino, 200 * 1024, Pattern(400 * 1024, 'b')).ok());
-  EXPECT_TRUE(log->WantsFlush()) << "600 KiB waiting for a 1 MiB half";
+  // 100 KiB more, recorded but not yet written: 300 KiB is past a quarter of the half.
+  ASSERT_TRUE(Write(a.ino, 200 * 1024, Pattern(100 * 1024, 'b')).ok());
+  EXPECT_TRUE(log->WantsFlush()) << "300 KiB waiting for a 1 MiB half";
+  EXPECT_FALSE(log->MustFlush()) << "300 KiB is not yet three quarters of a 1 MiB half";
+  // 300 KiB more: 600 KiB is still short of three quarters.
+  ASSERT_TRUE(Write(a.ino, 300 * 1024, Pattern(300 * 1024, 'b')).ok());
   EXPECT_FALSE(log->MustFlush()) << "600 KiB is not yet three quarters of a 1 MiB half";
   // 200 KiB more: 800 KiB is past three quarters, so the flush cannot wait any more.
   ASSERT_TRUE(Write(a.ino, 600 * 1024, Pattern(200 * 1024, 'b')).ok());
