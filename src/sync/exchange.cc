@@ -124,7 +124,13 @@ Result<ApplyResult> Inbox::Apply(const OutgoingObject& obj, std::vector<uint64_t
       return staged(index, stamp);
     };
     KVFS_ASSIGN_OR_RETURN(result, ApplyObject(t, obj.state, read));
-    if (!result.parked) KVFS_RETURN_IF_ERROR(DropStaged(t, obj.state.oid));
+    if (!result.parked) {
+      // A version of this object parked earlier (sent by any peer, whose cursor has
+      // moved past it) still needs its staged bytes when its parent arrives: nobody
+      // sends them again, and without them every apply of that parent fails.
+      KVFS_ASSIGN_OR_RETURN(bool waiting, IsParked(t, obj.state.oid));
+      if (!waiting) KVFS_RETURN_IF_ERROR(DropStaged(t, obj.state.oid));
+    }
     if (result.changed && obj.state.type == FileType::kDirectory) {
       KVFS_RETURN_IF_ERROR(ApplyParked(t).status());
     }

@@ -18,6 +18,7 @@
 //     applied by ApplyParked once the parent is known.
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -50,7 +51,12 @@ Result<size_t> ApplyParked(store::WriteTxn& t);
 // Sync-table keys for staged chunk bytes (fetched, not yet applied) and parked objects.
 std::string StagedChunkKey(const ObjectId& oid, uint64_t index, const HlcStamp& stamp);
 std::string StagedPrefix(const ObjectId& oid);
-std::string ParkedKey(const ObjectId& oid);
+// Each parked version of `oid` has its own key under ParkedPrefix(oid): one peer's
+// version must never replace another's, whose sender has moved its cursor past it.
+std::string ParkedPrefix(const ObjectId& oid);
+std::string ParkedKey(const ObjectId& oid, std::string_view encoded_state);
+// True when some version of `oid` is parked.
+Result<bool> IsParked(store::ReadTxn& t, const ObjectId& oid);
 // Reads staged bytes of `oid`'s chunks.
 ChunkReader StagedChunkReader(store::ReadTxn& t, const ObjectId& oid);
 // Drops the staged bytes of `oid`.

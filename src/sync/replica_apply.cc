@@ -146,7 +146,10 @@ Status Park(WriteTxn& t, const ObjectState& remote, const ChunkReader& chunks) {
       KVFS_RETURN_IF_ERROR(t.PutSyncValue(StagedChunkKey(remote.oid, c.index, c.stamp), *data));
     }
   }
-  return t.PutSyncValue(ParkedKey(remote.oid), EncodeObject(remote));
+  // Next to any version of it parked already (from another peer): replacing that one
+  // would lose it, and joining them would lose the conflict copy of concurrent edits.
+  const std::string encoded = EncodeObject(remote);
+  return t.PutSyncValue(ParkedKey(remote.oid, encoded), encoded);
 }
 
 }  // namespace
@@ -323,7 +326,8 @@ Result<size_t> ApplyParked(WriteTxn& t) {
       KVFS_RETURN_IF_ERROR(t.DeleteSyncValue(key));
       KVFS_ASSIGN_OR_RETURN(ApplyResult r, ApplyObject(t, state, StagedChunkReader(t, state.oid)));
       if (!r.parked) {
-        KVFS_RETURN_IF_ERROR(DropStaged(t, state.oid));
+        KVFS_ASSIGN_OR_RETURN(bool another, IsParked(t, state.oid));
+        if (!another) KVFS_RETURN_IF_ERROR(DropStaged(t, state.oid));
         ++applied;
         progress = true;
       }

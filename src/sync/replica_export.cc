@@ -69,12 +69,26 @@ std::string StagedChunkKey(const ObjectId& oid, uint64_t index, const HlcStamp& 
   return w.Take();
 }
 
-std::string ParkedKey(const ObjectId& oid) {
+std::string ParkedPrefix(const ObjectId& oid) {
   ByteWriter w;
   w.Raw("p");
   w.U64(oid.node);
   w.U64(oid.serial);
   return w.Take();
+}
+
+std::string ParkedKey(const ObjectId& oid, std::string_view encoded_state) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a: distinct versions get distinct keys
+  for (unsigned char c : encoded_state) h = (h ^ c) * 1099511628211ull;
+  ByteWriter w;
+  w.Raw(ParkedPrefix(oid));
+  w.U64(h);
+  return w.Take();
+}
+
+Result<bool> IsParked(store::ReadTxn& t, const ObjectId& oid) {
+  KVFS_ASSIGN_OR_RETURN(auto parked, t.ScanSync(ParkedPrefix(oid), 1));
+  return !parked.empty();
 }
 
 ChunkReader StagedChunkReader(store::ReadTxn& t, const ObjectId& oid) {
