@@ -12,9 +12,9 @@
 // cookie is above C". An entry that stays in the directory keeps its inode, so it
 // is listed exactly once, whatever else changes between the calls. Inode order is
 // creation order, which is also the order of the store's inode records and content
-// keys: a cold `grep -r` reads the store's pages in order (in name-hash order it was
-// ~1.5x slower). Hard links to one inode in one directory share a cookie; such a
-// group is never split across two replies (CutAt).
+// keys, so a cold `grep -r` reads the store's pages in order (name-hash order, tried
+// first, scatters them). Hard links to one inode in one directory share a cookie;
+// such a group is never split across two replies (CutAt).
 //
 // Sorting a directory for every READDIR would make a large directory quadratic to
 // list, so sorted listings are cached by (directory, store snapshot): the same LMDB
