@@ -28,10 +28,7 @@ FsConfig FsConfigFor(FsConfig base, const MountOptions& options) {
   base.read_only = options.read_only;
   base.writeback_cache = options.writeback_cache;
   base.readdir_attrs = options.readdir_attrs;
-  if (!options.peers.empty() || !options.listen.empty()) {
-    base.negative_timeout = 0;
-    if (base.readdir_attrs == ReaddirAttrs::kDirectories) base.readdir_attrs = ReaddirAttrs::kNone;
-  }
+  if (!options.peers.empty() || !options.listen.empty()) base.negative_timeout = 0;
   return base;
 }
 

@@ -56,11 +56,7 @@ struct FsConfig {
 // after the commit: meanwhile `mkdir` got EEXIST from the store while the cached
 // "no such name" made the `stat` after it fail with ENOENT (seen once in
 // integration.sync_random). Without negative caching every lookup of a missing name
-// asks the daemon (one round trip, ~25 us). For the same reason a mount that syncs
-// lists names only unless `-o readdirplus` asks for attributes: a directory entry
-// the kernel links from a listing is remembered after the read transaction, so a
-// merge committed in between is not invalidated (integration.sync_random failed to
-// converge once in CI, and in 2 of ~24 runs when this was first tried).
+// asks the daemon (one round trip, ~25 us).
 FsConfig FsConfigFor(FsConfig base, const MountOptions& options);
 
 class Filesystem {

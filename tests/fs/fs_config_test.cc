@@ -23,11 +23,6 @@ TEST(FsConfigForTest, AMountThatSyncsCachesNoNegativeEntries) {
   const FsConfig c = FsConfigFor(FsConfig{}, listening);
   EXPECT_EQ(c.negative_timeout, 0.0);
   EXPECT_EQ(c.entry_timeout, 5.0);  // positive entries are still cached
-  EXPECT_EQ(c.readdir_attrs, ReaddirAttrs::kNone) << "a mount that syncs lists names only";
-  MountOptions asked = listening;
-  ASSERT_TRUE(ParseMountOptions("readdirplus", &asked).ok());
-  EXPECT_EQ(FsConfigFor(FsConfig{}, asked).readdir_attrs, ReaddirAttrs::kAll)
-      << "unless told otherwise";
 }
 
 TEST(FsConfigForTest, OptionsReachTheConfig) {
