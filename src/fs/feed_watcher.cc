@@ -108,6 +108,7 @@ Status FeedWatcher::ReadBatch(std::vector<Changed>* batch) {
       Changed c;
       c.seq = ch.seq;
       c.ino = ch.ino;
+      c.merged = ch.op == store::ChangeOp::kMerge;
       // Most of the feed is the daemon's own writes: judged first, they cost no
       // inode read. (A seq this snapshot sees is committed, so its writer is
       // about to resolve it: the wait is short.)
@@ -145,10 +146,12 @@ void FeedWatcher::CatchUp() {
     }
     // No store transaction is open from here on: notifications may make the
     // kernel call back into the daemon.
+    StaleListings stale;
     for (const Changed& c : batch) {
-      if (!c.own) Invalidate(c);
+      if (!c.own) Invalidate(c, &stale);
       cursor_ = c.seq;
     }
+    DropListings(stale);
     fs_.own_seqs().Prune(cursor_);
   } while (batch.size() == kBatch);
 }
@@ -162,7 +165,21 @@ void FeedWatcher::InvalidateEntry(const store::Link& link) {
   }
 }
 
-void FeedWatcher::Invalidate(const Changed& c) {
+void FeedWatcher::DropListings(const StaleListings& stale) {
+  const std::vector<store::Ino> dirs =
+      stale.all() ? fs_.nodes().ListedDirs()
+                  : std::vector<store::Ino>(stale.dirs().begin(), stale.dirs().end());
+  for (store::Ino dir : dirs) {
+    if (!fs_.nodes().Known(dir)) continue;  // the kernel holds nothing of it
+    // Offset 0, length 0: the attributes and every page, and so the cached listing.
+    const int rc = fuse_lowlevel_notify_inval_inode(session_, dir, 0, 0);
+    if (rc != 0 && rc != -ENOENT) {
+      spdlog::debug("inval_inode({}) of a listing failed: {}", dir, std::strerror(-rc));
+    }
+  }
+}
+
+void FeedWatcher::Invalidate(const Changed& c, StaleListings* stale) {
   NodeTable& nodes = fs_.nodes();
   if (nodes.Known(c.ino)) {
     const int rc = fuse_lowlevel_notify_inval_inode(session_, c.ino, 0, 0);
@@ -191,6 +208,8 @@ void FeedWatcher::Invalidate(const Changed& c) {
   for (const store::Link& l : live) {
     if (!Contains(known, l)) InvalidateEntry(l);  // may be cached as "no such name"
   }
+  stale->Note(known, live, c.deleted ? c.links : std::vector<store::Link>(),
+              c.merged && known.empty());
   nodes.SetNames(c.ino, std::move(still));
   // A delete merged from a peer leaves a tombstone that keeps its xattrs (and any
   // content) for open handles: the last forget purges it, or, when the kernel holds

@@ -7,7 +7,8 @@
 // kernel to drop the object's cached attributes and pages
 // (fuse_lowlevel_notify_inval_inode) and every name whose binding changed — old
 // names that are gone and new names that may be cached as negative
-// (fuse_lowlevel_notify_inval_entry). It runs the feed every 200 ms, and at once
+// (fuse_lowlevel_notify_inval_entry), and the cached listings of the directories
+// that gained or lost a name (stale_listings.h). It runs the feed every 200 ms, and at once
 // when a writer nudges it on its unix socket (mount_notify.h), acking when done;
 // the ack also waits until the unlinks answered so far are committed, because a
 // reader (the CLI) nudges too.
@@ -24,6 +25,7 @@
 #include "base/status.h"
 #include "fs/filesystem.h"
 #include "fs/fuse_api.h"
+#include "fs/stale_listings.h"
 
 namespace kvfs::fs {
 
@@ -47,6 +49,7 @@ class FeedWatcher {
     bool found = false;
     bool deleted = false;
     bool is_file = false;
+    bool merged = false;  // applied from a peer (where it was before is not in the feed)
     // Writeback cache, a regular file the kernel holds: its size, and the content
     // of its last page, to push into the kernel (see Invalidate).
     uint64_t size = 0;
@@ -58,8 +61,11 @@ class FeedWatcher {
   // Reads the feed up to its current end and invalidates; returns once done.
   void CatchUp();
   Status ReadBatch(std::vector<Changed>* batch);
-  void Invalidate(const Changed& c);
+  // Invalidates what the kernel may hold of `c`, and notes in `stale` the
+  // directories whose listings it may have made stale.
+  void Invalidate(const Changed& c, StaleListings* stale);
   void InvalidateEntry(const store::Link& link);
+  void DropListings(const StaleListings& stale);
   void PushSize(const Changed& c);
 
   Filesystem& fs_;

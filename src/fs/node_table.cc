@@ -92,6 +92,26 @@ void NodeTable::SetNames(store::Ino ino, std::vector<store::Link> names) {
   if (it != nodes_.end()) it->second.names = std::move(names);
 }
 
+void NodeTable::Listed(store::Ino dir) {
+  std::lock_guard lock(mu_);
+  if (dir == store::kRootIno) {
+    root_listed_ = true;
+    return;
+  }
+  auto it = nodes_.find(dir);
+  if (it != nodes_.end()) it->second.listed = true;
+}
+
+std::vector<store::Ino> NodeTable::ListedDirs() const {
+  std::lock_guard lock(mu_);
+  std::vector<store::Ino> dirs;
+  if (root_listed_) dirs.push_back(store::kRootIno);
+  for (const auto& [ino, node] : nodes_) {
+    if (node.listed && node.nlookup > 0) dirs.push_back(ino);
+  }
+  return dirs;
+}
+
 size_t NodeTable::size() const {
   std::lock_guard lock(mu_);
   return nodes_.size();

@@ -7,7 +7,9 @@
 //  - the names (parent, name) the daemon last reported for it, so that when the
 //    store changes under the mount the old names can be invalidated too;
 //  - whether the object may be a tombstone, so its content is purged once the
-//    kernel lets go of it (lookup count and open count both zero).
+//    kernel lets go of it (lookup count and open count both zero);
+//  - for directories, whether the kernel was given a listing, which it may have
+//    cached (stale_listings.h).
 //
 // Thread-safe; one mutex, never held while calling into the store or the kernel.
 
@@ -44,6 +46,12 @@ class NodeTable {
   // Replaces the names of a known inode (after invalidating the stale ones).
   void SetNames(store::Ino ino, std::vector<store::Link> names);
 
+  // The kernel was given (part of) a listing of directory `dir`.
+  void Listed(store::Ino dir);
+  // The directories the kernel holds and was given a listing of since it looked
+  // them up (the root: since the mount).
+  std::vector<store::Ino> ListedDirs() const;
+
   size_t size() const;
 
  private:
@@ -51,6 +59,7 @@ class NodeTable {
     uint64_t nlookup = 0;
     uint32_t open = 0;
     bool maybe_deleted = false;
+    bool listed = false;
     std::vector<store::Link> names;
   };
   // A hard-linked file may have many names; past this only the newest are kept
@@ -63,6 +72,7 @@ class NodeTable {
 
   mutable std::mutex mu_;
   std::unordered_map<store::Ino, Node> nodes_;  // guarded by mu_
+  bool root_listed_ = false;                    // guarded by mu_ (the root has no Node)
 };
 
 }  // namespace kvfs::fs

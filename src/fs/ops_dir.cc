@@ -68,6 +68,9 @@ Status FillListing(Filesystem& fs, fuse_req_t req, store::Ino dir, size_t size, 
   std::vector<size_t> ends;  // buffer length after each entry added
   std::vector<bool> linked;  // whether the kernel links that entry
   std::vector<LinkedEntry>& counted = *linked_entries;
+  // Before the read: a change committed after it began is then invalidated
+  // (stale_listings.h).
+  fs.nodes().Listed(dir);
   Status st = fs.View([&](store::ReadTxn& t) -> Status {
     ends.clear();
     linked.clear();

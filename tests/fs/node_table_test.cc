@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace kvfs::fs {
 namespace {
 
@@ -67,4 +70,21 @@ TEST(NodeTableTest, BoundsTheNamesOfOneInode) {
 }
 
 }  // namespace
+TEST(NodeTableTest, ListedDirsAreTheHeldDirectoriesTheKernelWasGivenAListingOf) {
+  NodeTable t;
+  EXPECT_TRUE(t.ListedDirs().empty());
+  t.Remember(5, 1, "d");
+  t.Remember(6, 1, "e");
+  t.Listed(5);
+  t.Listed(9);  // not held by the kernel: not recorded
+  t.Listed(store::kRootIno);
+  std::vector<store::Ino> dirs = t.ListedDirs();
+  std::sort(dirs.begin(), dirs.end());
+  EXPECT_EQ(dirs, (std::vector<store::Ino>{store::kRootIno, 5}));
+  // Forgotten and looked up again: a new inode for the kernel, with nothing cached.
+  t.Forget(5, 1);
+  t.Remember(5, 1, "d");
+  EXPECT_EQ(t.ListedDirs(), (std::vector<store::Ino>{store::kRootIno}));
+}
+
 }  // namespace kvfs::fs
