@@ -19,12 +19,7 @@
 . "$(dirname "$0")/sync_lib.sh"
 
 it_setup
-sync_stores A B
-A=$(mnt_of A)
-B=$(mnt_of B)
-PA=$(free_port)
-sync_mount A "listen=127.0.0.1:$PA"
-sync_mount B "peer=127.0.0.1:$PA"
+sync_pair
 
 # contents_of DIR GLOB: the contents of the files matching GLOB in DIR, sorted,
 # one per line.

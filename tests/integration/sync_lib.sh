@@ -11,6 +11,8 @@
 #   sync_mount B peer=127.0.0.1:$PA        # mounts $IT_TMP/mB
 #   wait_trees_equal 10 "first sync" "$(mnt_of A)" "$(mnt_of B)"
 #
+# (sync_pair does the middle four lines and sets A, B and PA.)
+#
 # Everything lib.sh promises still holds: every wait is bounded, the EXIT trap
 # unmounts every mount and kills every kvfs process (mounts, `kvfs serve`,
 # `kvfs sync`) whose command line names this test's temp dir. On failure the
@@ -131,6 +133,17 @@ sync_mount() {
     wait_listening "$pid" "$port" 10 \
       || fail "the daemon of $name (pid $pid) does not listen on 127.0.0.1:$port within 10 s (listener: pid '$(listening_pid "$port")'); its log: $(tail -n 5 "$(store_of "$name")/log/mount.log" 2>/dev/null)"
   fi
+}
+
+# sync_pair: stores A and B with one key, A mounted listening on 127.0.0.1:$PA
+# and B mounted dialing it. Sets A and B (the mount points) and PA.
+sync_pair() {
+  sync_stores A B
+  A=$(mnt_of A)
+  B=$(mnt_of B)
+  PA=$(free_port)
+  sync_mount A "listen=127.0.0.1:$PA"
+  sync_mount B "peer=127.0.0.1:$PA"
 }
 
 # sync_umount NAME: `kvfs umount`; the daemon must exit.

@@ -14,12 +14,7 @@
 . "$(dirname "$0")/sync_lib.sh"
 
 it_setup
-sync_stores A B
-A=$(mnt_of A)
-B=$(mnt_of B)
-PA=$(free_port)
-sync_mount A "listen=127.0.0.1:$PA"
-sync_mount B "peer=127.0.0.1:$PA"
+sync_pair
 
 names() { b ls -a "$1" | tr '\n' ' '; }
 # shows DIR WANT: A's listing of DIR is WANT (names, space separated, as ls -a).
