@@ -65,15 +65,17 @@ struct LinkedEntry {
 Status FillListing(Filesystem& fs, fuse_req_t req, store::Ino dir, size_t size, off_t off,
                    bool plus, std::string* out, std::vector<LinkedEntry>* linked_entries) {
   std::string buf(size, '\0');
-  std::vector<size_t> ends;  // buffer length after each entry added
-  std::vector<bool> linked;  // whether the kernel links that entry
+  struct Added {
+    size_t end;   // buffer length after the entry
+    bool linked;  // whether the kernel links it (it carries attributes)
+  };
+  std::vector<Added> added;
   std::vector<LinkedEntry>& counted = *linked_entries;
   // Before the read: a change committed after it began is then invalidated
   // (stale_listings.h).
   fs.nodes().Listed(dir);
   Status st = fs.View([&](store::ReadTxn& t) -> Status {
-    ends.clear();
-    linked.clear();
+    added.clear();
     counted.clear();
     KVFS_ASSIGN_OR_RETURN(auto listing, ListingOf(fs, t, dir));
     const size_t from = FirstAfter(*listing, static_cast<uint64_t>(off));
@@ -105,16 +107,15 @@ Status FillListing(Filesystem& fs, fuse_req_t req, store::Ino dir, size_t size, 
       }
       if (n > size - used) break;
       used += n;
-      ends.push_back(used);
-      linked.push_back(param_ino != 0);
+      added.push_back({used, param_ino != 0});
     }
     // Leave hard links that share a cookie whole for the next reply.
     const size_t keep = CutAt(*listing, from, i) - from;
-    ends.resize(std::min(ends.size(), keep));
-    buf.resize(ends.empty() ? 0 : ends.back());
-    for (size_t k = 0; k < ends.size(); ++k) {
+    added.resize(std::min(added.size(), keep));
+    buf.resize(added.empty() ? 0 : added.back().end);
+    for (size_t k = 0; k < added.size(); ++k) {
       const store::DirEntry& e = (*listing)[from + k].entry;
-      if (linked[k]) counted.push_back({e.ino, e.name});
+      if (added[k].linked) counted.push_back({e.ino, e.name});
     }
     return Status::Ok();
   });
