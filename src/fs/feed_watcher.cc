@@ -88,6 +88,7 @@ void FeedWatcher::Run(std::stop_token stop) {
       // unlink removed: the ack waits for those to be committed.
       if (!clients.empty()) fs_.deferred_unlinks().WaitIdle();
       CatchUp();
+      RecheckListings();
     } catch (const std::exception& e) {
       spdlog::error("feed watcher: unexpected exception: {}", e.what());
     }
@@ -152,6 +153,10 @@ void FeedWatcher::CatchUp() {
       cursor_ = c.seq;
     }
     DropListings(stale);
+    if (!stale.empty()) {
+      if (recheck_.empty()) recheck_since_ = std::chrono::steady_clock::now();
+      recheck_.Merge(stale);
+    }
     fs_.own_seqs().Prune(cursor_);
   } while (batch.size() == kBatch);
 }
@@ -177,6 +182,14 @@ void FeedWatcher::DropListings(const StaleListings& stale) {
       spdlog::debug("inval_inode({}) of a listing failed: {}", dir, std::strerror(-rc));
     }
   }
+}
+
+void FeedWatcher::RecheckListings() {
+  if (recheck_.empty() || std::chrono::steady_clock::now() - recheck_since_ < kRecheckDelay) {
+    return;
+  }
+  DropListings(recheck_);
+  recheck_ = StaleListings();
 }
 
 void FeedWatcher::Invalidate(const Changed& c, StaleListings* stale) {

@@ -16,6 +16,7 @@
 // The thread is never a FUSE request thread, so the kernel can call back into
 // the daemon (write back dirty pages) while it invalidates.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ namespace kvfs::fs {
 
 class FeedWatcher {
  public:
+  // How long after invalidating a listing the watcher invalidates it again.
+  static constexpr std::chrono::milliseconds kRecheckDelay{100};
+
   FeedWatcher(Filesystem& fs, fuse_session* session, std::string store_dir);
   ~FeedWatcher();  // stops the thread and removes the socket
   FeedWatcher(const FeedWatcher&) = delete;
@@ -66,6 +70,9 @@ class FeedWatcher {
   void Invalidate(const Changed& c, StaleListings* stale);
   void InvalidateEntry(const store::Link& link);
   void DropListings(const StaleListings& stale);
+  // Invalidates the listings dropped at least kRecheckDelay ago once more
+  // (stale_listings.h).
+  void RecheckListings();
   void PushSize(const Changed& c);
 
   Filesystem& fs_;
@@ -74,6 +81,10 @@ class FeedWatcher {
   std::string socket_path_;
   int listen_fd_ = -1;
   uint64_t cursor_ = 0;  // last feed seq handled; only the watcher thread uses it
+  // Listings dropped since the last recheck, and when the first of them was; only
+  // the watcher thread uses them.
+  StaleListings recheck_;
+  std::chrono::steady_clock::time_point recheck_since_;
   std::jthread thread_;
 };
 

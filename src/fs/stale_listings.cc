@@ -23,4 +23,9 @@ void StaleListings::Note(const std::vector<store::Link>& told, const std::vector
   for (const store::Link& l : last_names) dirs_.insert(l.parent);
 }
 
+void StaleListings::Merge(const StaleListings& other) {
+  all_ = all_ || other.all_;
+  dirs_.insert(other.dirs_.begin(), other.dirs_.end());
+}
+
 }  // namespace kvfs::fs

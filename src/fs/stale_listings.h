@@ -15,6 +15,11 @@
 // A merged object the kernel holds no lookup of may have moved from a directory the
 // daemon never named to the kernel (it came in a listing only): then every listed
 // directory is a suspect.
+//
+// A READDIR answered from a snapshot taken before a merge can reach the kernel's
+// cache after the invalidation: the watcher invalidates the same directories once
+// more a little later (FeedWatcher::kRecheckDelay), by which time any such reply
+// has long been taken in.
 
 #include <unordered_set>
 #include <vector>
@@ -31,6 +36,10 @@ class StaleListings {
   void Note(const std::vector<store::Link>& told, const std::vector<store::Link>& live,
             const std::vector<store::Link>& last_names, bool may_have_moved_unseen);
 
+  // Adds the suspects of `other`.
+  void Merge(const StaleListings& other);
+
+  bool empty() const { return !all_ && dirs_.empty(); }
   // Every listed directory is suspect.
   bool all() const { return all_; }
   // The directories that gained or lost a name (meaningful when !all()).

@@ -47,5 +47,20 @@ TEST(StaleListingsTest, AnUnseenMoveMakesEveryListingSuspect) {
   EXPECT_TRUE(s.all());  // stays so for the batch
 }
 
+TEST(StaleListingsTest, MergeKeepsTheSuspectsOfBoth) {
+  StaleListings a, b;
+  EXPECT_TRUE(a.empty());
+  a.Note(Links{}, Links{{7, "x"}}, Links{}, false);
+  b.Note(Links{{3, "a"}}, Links{}, Links{}, false);
+  a.Merge(b);
+  EXPECT_EQ(a.dirs(), (Dirs{3, 7}));
+  EXPECT_FALSE(a.all());
+  StaleListings c;
+  c.Note(Links{}, Links{{4, "b"}}, Links{}, true);
+  a.Merge(c);
+  EXPECT_TRUE(a.all());
+  EXPECT_FALSE(a.empty());
+}
+
 }  // namespace
 }  // namespace kvfs::fs
