@@ -21,10 +21,6 @@ constexpr int kPollMs = 200;
 // a seq it is committing is its own (normally microseconds).
 constexpr std::chrono::milliseconds kOwnWait(2000);
 
-bool Contains(const std::vector<store::Link>& links, const store::Link& l) {
-  return std::find(links.begin(), links.end(), l) != links.end();
-}
-
 }  // namespace
 
 FeedWatcher::FeedWatcher(Filesystem& fs, fuse_session* session, std::string store_dir)
@@ -212,14 +208,14 @@ void FeedWatcher::Invalidate(const Changed& c, StaleListings* stale) {
   // file's dentries go, and with them (once no one has it open) the inode; the
   // next lookup then reads size and times afresh.
   for (const store::Link& l : known) {
-    if (Contains(live, l) && !(c.is_file && fs_.config().writeback_cache)) {
+    if (store::HasLink(live, l) && !(c.is_file && fs_.config().writeback_cache)) {
       still.push_back(l);
     } else {
       InvalidateEntry(l);
     }
   }
   for (const store::Link& l : live) {
-    if (!Contains(known, l)) InvalidateEntry(l);  // may be cached as "no such name"
+    if (!store::HasLink(known, l)) InvalidateEntry(l);  // may be cached as "no such name"
   }
   stale->Note(known, live, c.deleted ? c.links : std::vector<store::Link>(),
               c.merged && known.empty());

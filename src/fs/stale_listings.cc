@@ -1,24 +1,15 @@
 #include "fs/stale_listings.h"
 
-#include <algorithm>
-
 namespace kvfs::fs {
-namespace {
-
-bool Contains(const std::vector<store::Link>& links, const store::Link& l) {
-  return std::find(links.begin(), links.end(), l) != links.end();
-}
-
-}  // namespace
 
 void StaleListings::Note(const std::vector<store::Link>& told, const std::vector<store::Link>& live,
                          const std::vector<store::Link>& last_names, bool may_have_moved_unseen) {
   if (may_have_moved_unseen) all_ = true;
   for (const store::Link& l : live) {
-    if (!Contains(told, l)) dirs_.insert(l.parent);  // a name the listing may lack
+    if (!store::HasLink(told, l)) dirs_.insert(l.parent);  // a name the listing may lack
   }
   for (const store::Link& l : told) {
-    if (!Contains(live, l)) dirs_.insert(l.parent);  // a name the listing may still show
+    if (!store::HasLink(live, l)) dirs_.insert(l.parent);  // a name the listing may still show
   }
   for (const store::Link& l : last_names) dirs_.insert(l.parent);
 }

@@ -3,6 +3,7 @@
 // it is named, and what the change feed says about it. These structs are plain
 // values; record_codec.h turns them into bytes and back.
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <string>
@@ -47,6 +48,11 @@ struct Link {
   std::string name;
   friend bool operator==(const Link&, const Link&) = default;
 };
+
+// Whether `links` holds `link`.
+inline bool HasLink(const std::vector<Link>& links, const Link& link) {
+  return std::find(links.begin(), links.end(), link) != links.end();
+}
 
 // One slot of a per-object version vector: `node` has made `counter` changes.
 struct VersionSlot {
