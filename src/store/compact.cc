@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/scoped_fd.h"
+#include "store/checkpoint.h"
 #include "store/lmdb.h"
 #include "store/redo_log.h"
 #include "store/store.h"
@@ -133,6 +134,11 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
     report.skipped = "the redo log holds transactions that the next open of the store redoes";
     return report;
   }
+  if (CheckpointOfAnotherBoot(db_dir, CurrentBootId())) {
+    // The newest meta page may name pages that never reached the disk (checkpoint.h).
+    report.skipped = "the machine stopped before the store was flushed; the next open restores it";
+    return report;
+  }
   ReadOnlyEnv env;
   KVFS_RETURN_IF_ERROR(env.Open(db_dir));
   MDB_envinfo info{};
@@ -161,6 +167,9 @@ Result<CompactReport> CompactIfWasteful(const std::string& store_dir,
     return report;
   }
   KVFS_RETURN_IF_ERROR(CopyAndSwap(env, db_dir));
+  // The copy numbers its transactions anew and has other meta pages.
+  KVFS_ASSIGN_OR_RETURN(CheckpointFile checkpoints, CheckpointFile::Open(db_dir, false));
+  KVFS_RETURN_IF_ERROR(checkpoints.Clear());
   KVFS_ASSIGN_OR_RETURN(report.file_bytes_after, FileSize(db_dir + "/data.mdb"));
   report.compacted = true;
   return report;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/bytes.h"
+#include "base/file_io.h"
 #include "store/lmdb.h"
 #include "store/txn.h"
 #include "store/txn_changes.h"
@@ -73,34 +74,6 @@ void AppendRecord(uint64_t generation, uint64_t txnid, std::string_view body, st
   const std::string sum = Sum(std::string_view(w.str()).substr(start));
   w.Raw(sum);
   *out = w.Take();
-}
-
-bool PreadAll(int fd, char* buf, size_t n, off_t at) {
-  while (n > 0) {
-    ssize_t got = pread(fd, buf, n, at);
-    if (got <= 0) {
-      if (got < 0 && errno == EINTR) continue;
-      return false;
-    }
-    buf += got;
-    n -= static_cast<size_t>(got);
-    at += got;
-  }
-  return true;
-}
-
-bool PwriteAll(int fd, const char* buf, size_t n, off_t at) {
-  while (n > 0) {
-    ssize_t put = pwrite(fd, buf, n, at);
-    if (put <= 0) {
-      if (put < 0 && errno == EINTR) continue;
-      return false;
-    }
-    buf += put;
-    n -= static_cast<size_t>(put);
-    at += put;
-  }
-  return true;
 }
 
 // The common head's fields after the magic.
@@ -520,7 +493,8 @@ uint64_t RedoLog::early_writes() const {
   return early_writes_;
 }
 
-Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir) {
+Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir,
+                                   const std::function<Status()>& before_done) {
   ReplayReport report;
   const std::string path = RedoLogPath(db_dir);
   ScopedFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
@@ -570,6 +544,7 @@ Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std
   if (report.replayed > 0) {
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(mdb_env_sync(env, 1), "flush the replayed transactions"));
   }
+  if (before_done) KVFS_RETURN_IF_ERROR(before_done());
   if (report.problem.empty()) {
     if (!MarkEmpty(fd.get(), half)) return IoError("cannot mark the redo log " + path + " done");
   } else if (rename(path.c_str(), (path + ".unreplayed").c_str()) != 0) {

@@ -38,6 +38,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -171,8 +172,12 @@ struct ReplayReport {
 // Redoes the logged transactions the store in `env` lost, then marks the log empty.
 // Does nothing when another process holds the log (it is live, so nothing was lost).
 // A record that does not fit the store stops the replay; the log is then kept beside
-// the store as redo.log.unreplayed and the problem is reported.
-Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir);
+// the store as redo.log.unreplayed and the problem is reported. `before_done`, when
+// given, runs once the redone transactions are flushed and before the log is marked
+// empty or set aside (Store::Open clears its checkpoint there, checkpoint.h); its
+// error stops the replay with the log kept.
+Result<ReplayReport> ReplayRedoLog(MDB_env* env, const Tables& tables, const std::string& db_dir,
+                                   const std::function<Status()>& before_done = {});
 
 // Waits up to a second until no process holds db/redo.log's lock: a mount daemon
 // killed a moment ago holds it until the kernel has torn the process down (~50 ms

@@ -1,10 +1,11 @@
 #include "store/store.h"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <filesystem>
@@ -65,6 +66,7 @@ Store::Store(std::string dir, StoreOptions options)
     : dir_(std::move(dir)), options_(std::move(options)) {}
 
 Store::~Store() {
+  pin_.Abort();  // before the environment it belongs to
   if (env_) mdb_env_close(env_);
 }
 
@@ -158,15 +160,51 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     return Status(Code::kNotFound, dir + " is not a kvfs store (it has no db/data.mdb); "
                                          "create one with: kvfs init DIR");
   }
-  if (options.read_only && RedoLogAwaitsReplay(StoreDbDir(dir))) {
+  const std::string boot_id = options.boot_id.empty() ? CurrentBootId() : options.boot_id;
+  if (options.read_only &&
+      (RedoLogAwaitsReplay(StoreDbDir(dir)) || CheckpointOfAnotherBoot(StoreDbDir(dir), boot_id))) {
     ReplayBeforeReadOnlyOpen(dir, options);
   }
+  if (!options.read_only) KVFS_RETURN_IF_ERROR(RestoreIfRebooted(dir, boot_id));
   std::unique_ptr<Store> store(new Store(dir, options));
+  store->boot_id_ = boot_id;
   KVFS_ASSIGN_OR_RETURN(store->open_lock_, StoreOpenLock::Shared(dir));
   KVFS_RETURN_IF_ERROR(store->OpenEnv(false));
   KVFS_RETURN_IF_ERROR(store->LoadMeta());
-  if (!options.read_only) KVFS_RETURN_IF_ERROR(store->OpenRedoLog());
+  if (!options.read_only) {
+    KVFS_ASSIGN_OR_RETURN(store->checkpoints_,
+                          CheckpointFile::Open(StoreDbDir(dir), /*pin_holder=*/options.no_sync));
+    KVFS_RETURN_IF_ERROR(store->OpenRedoLog());
+    // A no-sync store starts from a flush, which records its first checkpoint; the
+    // log counts from it too.
+    KVFS_RETURN_IF_ERROR(store->SettleCheckpoint());
+  }
   return store;
+}
+
+Status Store::RestoreIfRebooted(const std::string& dir, const std::string& boot_id) {
+  const std::string lock_path = StoreOpenLockPath(dir);
+  ScopedFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  // Someone has the store open: they opened it after the reboot, and restored then.
+  if (lock.get() < 0 || flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return Status::Ok();
+  auto restored = RestoreCheckpointAfterReboot(StoreDbDir(dir), boot_id);
+  if (!restored.ok()) {
+    return Status(restored.status().code(),
+                  "cannot set the store back to its last flush after the machine stopped: " +
+                      restored.status().message() + "; check the disk, then open the store again");
+  }
+  return Status::Ok();
+}
+
+Status Store::SettleCheckpoint() { return options_.no_sync ? Sync() : FlushAndClearUnlessPinned(); }
+
+Status Store::FlushAndClearUnlessPinned() {
+  if (!checkpoints_ || !checkpoints_->Current() || checkpoints_->Pinned()) return Status::Ok();
+  // Nobody pins: a commit may reuse the checkpoint's pages, so it must go, and the
+  // store be flushed first (a process that pinned may have died with commits unflushed).
+  KVFS_RETURN_IF_ERROR(
+      lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
+  return checkpoints_->Clear();
 }
 
 void Store::ReplayBeforeReadOnlyOpen(const std::string& dir, const StoreOptions& options) {
@@ -215,7 +253,9 @@ Status Store::OpenRedoLog() {
   // A mount after a crash of the last one: its daemon may not have let go of the
   // log yet, and the replay would then take it for live and skip it.
   const bool log_free = !keeps_log || WaitForRedoLogLock(db_dir);
-  auto replay = ReplayRedoLog(env_, tables_, db_dir);
+  // Before the log is marked empty, the checkpoint must move past what it redid: a
+  // later restore to the old one would lose those transactions.
+  auto replay = ReplayRedoLog(env_, tables_, db_dir, [this] { return SettleCheckpoint(); });
   if (!replay.ok()) {
     return Status(replay.status().code(),
                   "cannot redo the transactions logged before the store last stopped: " +
@@ -235,7 +275,7 @@ Status Store::OpenRedoLog() {
   if (log_free) {
     KVFS_ASSIGN_OR_RETURN(redo_, RedoLog::Open(db_dir, options_.redo_log_half_bytes));
   }
-  return Sync();  // the log counts from a flushed store
+  return Status::Ok();
 }
 
 int Store::BeginTxn(unsigned flags, lmdb::Txn* out) {
@@ -283,6 +323,7 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early)
     if (st.ok()) st = w.Finish();
     if (!w.map_full()) {
       if (!st.ok()) return st;
+      if (!options_.no_sync) KVFS_RETURN_IF_ERROR(BeforeFlushedCommit());
       const uint64_t txnid = mdb_txn_id(txn.get());
       const bool started_early = early == LogEarly::kYes && redo_ && !changes.empty() &&
                                  redo_->StartEarly(txnid, changes.bytes());
@@ -295,6 +336,10 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early)
         }
       }
       if (rc != MDB_SUCCESS && started_early) redo_->Abandoned(txnid);
+      if (rc == MDB_SUCCESS && !options_.no_sync) {
+        lock.unlock();
+        AfterFlushedCommit();
+      }
       if (rc != MDB_MAP_FULL) return lmdb::FromWriteRc(rc, "commit", StoreDbDir(dir_));
     }
     txn.Abort();
@@ -333,11 +378,83 @@ Status Store::Sync(const std::function<bool()>& hold) {
   }
   std::lock_guard one_at_a_time(sync_mu_);
   std::shared_lock lock(resize_mu_);
-  const uint64_t last = LastTxnId();
+  uint64_t last = LastTxnId();
+  Checkpoint checkpoint;
+  lmdb::Txn pin;
+  bool pinned = false;
+  if (options_.no_sync && checkpoints_) {
+    KVFS_ASSIGN_OR_RETURN(pinned, TakeCheckpoint(&checkpoint, &pin));
+    // The log must keep what came after the checkpoint: a restore starts from it.
+    if (pinned) last = checkpoint.txnid;
+  }
   KVFS_RETURN_IF_ERROR(
       lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
+  if (pinned) {
+    KVFS_ASSIGN_OR_RETURN(pinned, RecordCheckpoint(checkpoint));
+  }
+  if (pinned) {
+    pin_ = std::move(pin);  // only now: until the record is durable the old one counts
+  } else if (options_.no_sync && checkpoints_) {
+    return Status::Ok();  // no new checkpoint: the log keeps everything after the old one
+  }
   if (redo_) redo_->Flushed(last);
   return Status::Ok();
+}
+
+Result<bool> Store::TakeCheckpoint(Checkpoint* cp, lmdb::Txn* pin) {
+  lmdb::Txn write_lock;
+  int rc = BeginTxn(0, &write_lock);
+  if (rc == MDB_MAP_RESIZED) return false;
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "lock the store for a checkpoint"));
+  cp->txnid = mdb_txn_id(write_lock.get()) - 1;
+  cp->boot_id = boot_id_;
+  KVFS_ASSIGN_OR_RETURN(cp->meta_pages, ReadMetaPages(env_));
+  rc = BeginTxn(MDB_RDONLY, pin);  // no commit can come between: it sees cp->txnid
+  if (rc == MDB_MAP_RESIZED) return false;
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "pin the checkpoint"));
+  return true;
+}
+
+Result<bool> Store::RecordCheckpoint(const Checkpoint& cp) {
+  // Inside a write transaction, so that a later checkpoint that a flushing process
+  // recorded meanwhile (AfterFlushedCommit) is seen by Record and kept.
+  lmdb::Txn write_lock;
+  const int rc = BeginTxn(0, &write_lock);
+  if (rc == MDB_MAP_RESIZED) return false;  // the resize_mu_ we hold keeps us from adopting it
+  KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "lock the store for a checkpoint"));
+  KVFS_RETURN_IF_ERROR(checkpoints_->Record(cp));
+  return true;
+}
+
+Status Store::BeforeFlushedCommit() {
+  if (!checkpoints_ || !checkpoints_->Current() || checkpoints_->Pinned()) return Status::Ok();
+  KVFS_RETURN_IF_ERROR(
+      lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
+  return checkpoints_->Clear();
+}
+
+void Store::AfterFlushedCommit() {
+  if (!checkpoints_ || !checkpoints_->Current() || !checkpoints_->Pinned()) return;
+  Status st = [&]() -> Status {
+    std::shared_lock lock(resize_mu_);
+    lmdb::Txn write_lock;
+    KVFS_RETURN_IF_ERROR(lmdb::FromRc(BeginTxn(0, &write_lock), "lock the store"));
+    Checkpoint cp;
+    cp.txnid = mdb_txn_id(write_lock.get()) - 1;
+    cp.boot_id = boot_id_;
+    KVFS_ASSIGN_OR_RETURN(cp.meta_pages, ReadMetaPages(env_));
+    // Our commit is durable; a no-sync commit after it may not be.
+    KVFS_RETURN_IF_ERROR(
+        lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
+    return checkpoints_->Record(cp);
+  }();
+  if (!st.ok()) {
+    spdlog::warn(
+        "{}: the change is committed and flushed, but recording the checkpoint "
+        "failed ({}); a power cut before the mount daemon's next flush would set it "
+        "back",
+        dir_, st.message());
+  }
 }
 
 Status Store::MakeDurable() {

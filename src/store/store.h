@@ -13,10 +13,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 
 #include "base/status.h"
+#include "store/checkpoint.h"
 #include "store/compact.h"
 #include "store/lmdb.h"
 #include "store/redo_log.h"
@@ -40,6 +42,9 @@ struct StoreOptions {
   size_t redo_log_half_bytes = size_t{32} << 20;
   // Wall clock for HLC stamps, in ms since the epoch. Injected by tests.
   std::function<uint64_t()> clock_ms = WallClockMs;
+  // The id of the running boot, for checkpoints (checkpoint.h); empty: the kernel's.
+  // Tests set it to stage a reboot.
+  std::string boot_id;
   // Tests only: asked before each write commit; a non-zero errno makes that commit
   // fail with it, as a disk error writing data.mdb would.
   std::function<int()> commit_fault;
@@ -67,6 +72,7 @@ class Store {
   Status Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early = LogEarly::kNo);
 
   // Flushes committed transactions to disk (fsync). Returns once they are durable.
+  // In a no-sync store it also records a checkpoint and pins it (checkpoint.h).
   // With a `hold`, first writes the dirty pages back a slice at a time, stepping
   // aside while `hold()` is true (paced_writeback.h); no lock is held meanwhile.
   Status Sync(const std::function<bool()>& hold = {});
@@ -88,6 +94,23 @@ class Store {
   // A read-only open of a store whose redo log awaits replay opens it writable first.
   static void ReplayBeforeReadOnlyOpen(const std::string& dir, const StoreOptions& options);
   Status OpenRedoLog();
+  // With nobody else having the store open: restores the checkpoint after a reboot.
+  static Status RestoreIfRebooted(const std::string& dir, const std::string& boot_id);
+  // Opens db/checkpoint and clears it unless another process pins it: a flushed store
+  // needs none (checkpoint.h). Called once the redo log is replayed.
+  Status OpenCheckpoints();
+  Status FlushAndClearUnlessPinned();
+  // No-sync stores: Sync() (a new checkpoint); others: FlushAndClearUnlessPinned().
+  Status SettleCheckpoint();
+  // Under the write lock: the checkpoint of the last committed transaction, and a
+  // read transaction on it. False (nothing taken) when the map was resized meanwhile.
+  Result<bool> TakeCheckpoint(Checkpoint* cp, lmdb::Txn* pin);
+  // Records `cp` inside a write transaction; false when the map was resized meanwhile.
+  Result<bool> RecordCheckpoint(const Checkpoint& cp);
+  // Stores that flush each commit, around a commit (checkpoint.h): before it, with a
+  // checkpoint but no pin, flush and clear it; after it, with a pin, record it.
+  Status BeforeFlushedCommit();
+  void AfterFlushedCommit();
   Status Grow();
   Status AdoptForeignResize();
   int BeginTxn(unsigned flags, lmdb::Txn* out);
@@ -105,6 +128,11 @@ class Store {
   // because mdb_env_set_mapsize needs no live transaction in this process.
   mutable std::shared_mutex resize_mu_;
   std::unique_ptr<RedoLog> redo_;
+  std::string boot_id_;
+  // db/checkpoint (writable stores); in a no-sync store, `pin_` is the read
+  // transaction on the last checkpoint, which keeps LMDB from reusing its pages.
+  std::optional<CheckpointFile> checkpoints_;
+  lmdb::Txn pin_;
   // One flush at a time, so the redo log learns of flushes in order.
   std::mutex sync_mu_;
   // Held across a commit and its hand-over to the redo log, and while MakeDurable

@@ -67,15 +67,6 @@ class RedoLogTest : public StoreFixture {
     return file.ok() ? ReadAll(file->ino, 100) : "(" + name + " is gone)";
   }
 
-  void ExpectSound() {
-    KVFS_EXPECT_OK(View([&](ReadTxn& r) {
-      auto report = r.Check(10);
-      EXPECT_TRUE(report.ok() && report->sound())
-          << (report.ok() && !report->problems.empty() ? report->problems[0] : "");
-      return Status::Ok();
-    }));
-  }
-
   std::string db_;
 };
 

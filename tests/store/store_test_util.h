@@ -219,6 +219,15 @@ class StoreFixture : public ::testing::Test {
     }
     return names;
   }
+  // The store's tables check sound (ReadTxn::Check), else the first problem fails.
+  void ExpectSound() {
+    KVFS_EXPECT_OK(View([&](ReadTxn& r) {
+      auto report = r.Check(10);
+      EXPECT_TRUE(report.ok() && report->sound())
+          << (report.ok() && !report->problems.empty() ? report->problems[0] : "");
+      return Status::Ok();
+    }));
+  }
 
   TempDir tmp_;
   std::string dir_;
