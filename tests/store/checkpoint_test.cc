@@ -16,6 +16,7 @@
 #include <iterator>
 #include <string>
 
+#include "store/compact.h"
 #include "store/redo_log.h"
 #include "store/txn.h"
 #include "store_test_util.h"
@@ -231,6 +232,34 @@ TEST_F(CheckpointTest, AFlushingOpenWithNobodyPinningClearsTheCheckpoint) {
   EXPECT_FALSE(file.Current().has_value());
   RebootAndOpen();
   EXPECT_EQ(Content("a"), "flushed by the CLI");
+}
+
+TEST_F(CheckpointTest, AfterACompactionTheNextFlushRecordsACheckpointAgain) {
+  options_.boot_id = CurrentBootId();  // compaction skips a store of another boot
+  Reopen();
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode a, Create(kRootIno, "a"));
+  for (int i = 0; i < 4; ++i) {  // each rewrite frees the chunks of the one before
+    ASSERT_TRUE(Write(a.ino, 0, Pattern(3 << 20, static_cast<char>('a' + i))).ok());
+  }
+  KVFS_ASSERT_OK(store_->Sync());
+  store_.reset();
+  CompactPolicy policy;
+  policy.min_free_bytes = 1 << 20;
+  policy.min_free_fraction = 0.1;
+  KVFS_ASSERT_OK_AND_ASSIGN(CompactReport report, CompactIfWasteful(dir_, policy));
+  ASSERT_TRUE(report.compacted) << report.skipped;
+
+  // The copy numbers its transactions anew: a checkpoint kept from before it would
+  // refuse every later one as older, and a restore would use meta pages of another file.
+  Reopen();
+  SaveDiskImage();  // the open flushed
+  KVFS_ASSERT_OK_AND_ASSIGN(Inode b, Create(kRootIno, "b"));
+  (void)b;
+  PowerCut(/*torn=*/true);
+  RebootAndOpen();
+  EXPECT_TRUE(Content("a") == Pattern(3 << 20, 'd')) << "a differs after the restore";
+  EXPECT_EQ(Content("b"), "(b is gone)");
+  ExpectSound();
 }
 
 TEST(CheckpointFileTest, ATornSlotLeavesTheOtherAndAnOlderCheckpointIsNotRecorded) {
