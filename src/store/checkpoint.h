@@ -52,7 +52,8 @@ struct Checkpoint {
 
 std::string CheckpointPath(const std::string& db_dir);
 
-// This boot's id, or "" when the kernel does not say.
+// This boot's id, or "" when the kernel does not say. $KVFS_BOOT_ID, when set, stands
+// in for it (tests that stage a reboot).
 std::string CurrentBootId();
 
 // data.mdb's two meta pages as they are now. Call with the write lock held (inside a
