@@ -477,6 +477,7 @@ uint64_t Store::LastTxnId() const {
 }
 
 size_t Store::map_size() const {
+  std::shared_lock lock(resize_mu_);  // mdb_env_info reads the meta pages in the map
   MDB_envinfo info;
   mdb_env_info(env_, &info);
   return info.me_mapsize;
