@@ -1,15 +1,11 @@
 #pragma once
-// Whole-buffer pread/pwrite (they may return short counts or EINTR) and a directory
-// fsync, for files kvfs lays out itself (the redo log, the checkpoint).
+// Whole-buffer pread/pwrite (they may return short counts or EINTR), for files kvfs
+// lays out itself (the redo log, the checkpoint).
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
-#include <string>
-
-#include "base/scoped_fd.h"
 
 namespace kvfs {
 
@@ -41,12 +37,6 @@ inline bool PwriteAll(int fd, const char* buf, size_t n, off_t at) {
     at += put;
   }
   return true;
-}
-
-// Makes a rename or unlink in `dir` durable.
-inline bool FsyncDir(const std::string& dir) {
-  ScopedFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return fd.get() >= 0 && fsync(fd.get()) == 0;
 }
 
 }  // namespace kvfs

@@ -323,7 +323,7 @@ Status Store::Update(const std::function<Status(WriteTxn&)>& fn, LogEarly early)
     if (st.ok()) st = w.Finish();
     if (!w.map_full()) {
       if (!st.ok()) return st;
-      if (!options_.no_sync) KVFS_RETURN_IF_ERROR(BeforeFlushedCommit());
+      if (!options_.no_sync) KVFS_RETURN_IF_ERROR(FlushAndClearUnlessPinned());
       const uint64_t txnid = mdb_txn_id(txn.get());
       const bool started_early = early == LogEarly::kYes && redo_ && !changes.empty() &&
                                  redo_->StartEarly(txnid, changes.bytes());
@@ -401,14 +401,20 @@ Status Store::Sync(const std::function<bool()>& hold) {
   return Status::Ok();
 }
 
+Result<Checkpoint> Store::LastCommitCheckpoint(const lmdb::Txn& write_lock) const {
+  Checkpoint cp;
+  cp.txnid = mdb_txn_id(write_lock.get()) - 1;  // a write txn's id is the last one's + 1
+  cp.boot_id = boot_id_;
+  KVFS_ASSIGN_OR_RETURN(cp.meta_pages, ReadMetaPages(env_));
+  return cp;
+}
+
 Result<bool> Store::TakeCheckpoint(Checkpoint* cp, lmdb::Txn* pin) {
   lmdb::Txn write_lock;
   int rc = BeginTxn(0, &write_lock);
   if (rc == MDB_MAP_RESIZED) return false;
   KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "lock the store for a checkpoint"));
-  cp->txnid = mdb_txn_id(write_lock.get()) - 1;
-  cp->boot_id = boot_id_;
-  KVFS_ASSIGN_OR_RETURN(cp->meta_pages, ReadMetaPages(env_));
+  KVFS_ASSIGN_OR_RETURN(*cp, LastCommitCheckpoint(write_lock));
   rc = BeginTxn(MDB_RDONLY, pin);  // no commit can come between: it sees cp->txnid
   if (rc == MDB_MAP_RESIZED) return false;
   KVFS_RETURN_IF_ERROR(lmdb::FromRc(rc, "pin the checkpoint"));
@@ -426,23 +432,13 @@ Result<bool> Store::RecordCheckpoint(const Checkpoint& cp) {
   return true;
 }
 
-Status Store::BeforeFlushedCommit() {
-  if (!checkpoints_ || !checkpoints_->Current() || checkpoints_->Pinned()) return Status::Ok();
-  KVFS_RETURN_IF_ERROR(
-      lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));
-  return checkpoints_->Clear();
-}
-
 void Store::AfterFlushedCommit() {
   if (!checkpoints_ || !checkpoints_->Current() || !checkpoints_->Pinned()) return;
   Status st = [&]() -> Status {
     std::shared_lock lock(resize_mu_);
     lmdb::Txn write_lock;
     KVFS_RETURN_IF_ERROR(lmdb::FromRc(BeginTxn(0, &write_lock), "lock the store"));
-    Checkpoint cp;
-    cp.txnid = mdb_txn_id(write_lock.get()) - 1;
-    cp.boot_id = boot_id_;
-    KVFS_ASSIGN_OR_RETURN(cp.meta_pages, ReadMetaPages(env_));
+    KVFS_ASSIGN_OR_RETURN(Checkpoint cp, LastCommitCheckpoint(write_lock));
     // Our commit is durable; a no-sync commit after it may not be.
     KVFS_RETURN_IF_ERROR(
         lmdb::FromWriteRc(mdb_env_sync(env_, 1), "sync the store to disk", StoreDbDir(dir_)));

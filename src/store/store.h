@@ -96,9 +96,8 @@ class Store {
   Status OpenRedoLog();
   // With nobody else having the store open: restores the checkpoint after a reboot.
   static Status RestoreIfRebooted(const std::string& dir, const std::string& boot_id);
-  // Opens db/checkpoint and clears it unless another process pins it: a flushed store
-  // needs none (checkpoint.h). Called once the redo log is replayed.
-  Status OpenCheckpoints();
+  // With a checkpoint in force that nobody pins: flush, then clear it (checkpoint.h).
+  // At open, and before each commit of a store that flushes its commits.
   Status FlushAndClearUnlessPinned();
   // No-sync stores: Sync() (a new checkpoint); others: FlushAndClearUnlessPinned().
   Status SettleCheckpoint();
@@ -107,9 +106,10 @@ class Store {
   Result<bool> TakeCheckpoint(Checkpoint* cp, lmdb::Txn* pin);
   // Records `cp` inside a write transaction; false when the map was resized meanwhile.
   Result<bool> RecordCheckpoint(const Checkpoint& cp);
-  // Stores that flush each commit, around a commit (checkpoint.h): before it, with a
-  // checkpoint but no pin, flush and clear it; after it, with a pin, record it.
-  Status BeforeFlushedCommit();
+  // The checkpoint of the last commit; call holding `write_lock`, a write txn.
+  Result<Checkpoint> LastCommitCheckpoint(const lmdb::Txn& write_lock) const;
+  // Stores that flush each commit, after one (checkpoint.h): with a pin, record it.
+  // (Before one: FlushAndClearUnlessPinned.)
   void AfterFlushedCommit();
   Status Grow();
   Status AdoptForeignResize();
